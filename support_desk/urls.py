@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .health import healthz
+
+api_v1 = [
+    path("", include("tickets.api.urls")),
+    path("", include("sla.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("", include("accounts.urls")),
+    path("", include("tickets.urls")),
+    path("", include("sla.urls")),
+]
+
+handler404 = "support_desk.api_errors.handler404"
+handler500 = "support_desk.api_errors.handler500"
