@@ -247,7 +247,7 @@ def ticket_update(
     subject: str | None = None,
     priority: str | None = None,
     queue: Queue | None = None,
-    assignee: User | None | object = ...,
+    assignee: User | object | None = ...,
     tags: Sequence[str] | None = None,
     status: str | None = None,
     at: datetime | None = None,
