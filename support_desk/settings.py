@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "sla",
+    "workspace",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
