@@ -1,0 +1,71 @@
+"""GET /api/v1/metrics/sla (DESIGN §5 "Metrics"); the figures come from dashboard.metrics."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Scope
+from accounts.permissions import IsLeadOrAdmin, token_has
+
+from .metrics import sla_summary
+from .params import GROUP_BYS, parse_filters, parse_group_by, parse_period
+
+
+class TokenCanReadTickets(BasePermission):
+    """A lead's token still needs tickets:read (or admin): an import-only token reads nothing."""
+
+    message = "This token lacks the tickets:read scope."
+
+    def has_permission(self, request, view) -> bool:
+        return token_has(request, Scope.TICKETS_READ)
+
+
+_PARAMETERS = [
+    OpenApiParameter(
+        "from",
+        OpenApiTypes.STR,
+        description="ISO 8601 date or datetime, inclusive (UTC if naive); default `to` - 7 days.",
+    ),
+    OpenApiParameter(
+        "to",
+        OpenApiTypes.STR,
+        description="ISO 8601 date or datetime, exclusive. Default: the end of today (UTC).",
+    ),
+    OpenApiParameter("queue", OpenApiTypes.STR, description="Queue slug."),
+    OpenApiParameter("priority", OpenApiTypes.STR, enum=["low", "normal", "high", "urgent"]),
+    OpenApiParameter("tier", OpenApiTypes.STR, enum=["standard", "premium", "enterprise"]),
+    OpenApiParameter("channel", OpenApiTypes.STR, enum=["api", "email", "web", "phone", "chat"]),
+    OpenApiParameter("policy", OpenApiTypes.INT, description="SLA policy id."),
+    OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(GROUP_BYS)),
+]
+
+
+class SlaMetricsView(APIView):
+    """SLA outcomes of the timers whose outcome (met, breached, cancelled) happened in
+    [from, to), in total and per group. Leads and admins only."""
+
+    permission_classes = [IsAuthenticated, IsLeadOrAdmin, TokenCanReadTickets]
+
+    @extend_schema(parameters=_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        period = parse_period(request.query_params)
+        filters = parse_filters(request.query_params)
+        group_by = parse_group_by(request.query_params)
+        summary = sla_summary(
+            period=period, filters=filters, group_bys=[group_by] if group_by else []
+        )
+        return Response(
+            {
+                "from": period.start.isoformat().replace("+00:00", "Z"),
+                "to": period.end.isoformat().replace("+00:00", "Z"),
+                "group_by": group_by,
+                "total": _without_label(summary.total.as_dict()),
+                "groups": [g.as_dict() for g in summary.groups.get(group_by, [])],
+            }
+        )
+
+
+def _without_label(figures: dict) -> dict:
+    return {k: v for k, v in figures.items() if k not in ("key", "label")}

@@ -1,0 +1,300 @@
+"""SLA figures: the one code path behind GET /api/v1/metrics/sla, the dashboard and the roll-ups.
+
+Definitions (DESIGN §5 "Metrics"):
+- A timer counts in the period of its outcome: a met timer at fulfilled_at, a breached one at
+  breached_at, a cancelled one at cancelled_at. Active and paused timers have no outcome yet.
+  The period is [from, to); days are UTC days.
+- met / breached / cancelled are timer counts over every metric; compliance is
+  met / (met + breached), null when both are 0 (cancelled timers are shown apart).
+- first_reply_* and resolution_* are percentiles of elapsed business minutes
+  (elapsed_seconds / 60) over the met and breached timers of that metric counted in the
+  period. A breached timer still running contributes the elapsed time last computed.
+- Percentiles are PostgreSQL's percentile_cont: sort the n values, take position p * (n - 1)
+  (0-based) and interpolate linearly between the two values around it.
+- Queue, priority, tier and channel are the ticket's current ones; policy is the timer's.
+
+Whole past UTC days that dashboard.rollups has marked complete are read from DailySlaRollup;
+the rest of the period (partial days, today, days not rolled up yet) is read live from
+sla_slatimer. The roll-up stores each row's raw elapsed seconds, so both paths feed the same
+percentile_cont with the same values and give identical figures.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+from django.utils import timezone
+
+from sla.models import Metric, SlaPolicy
+from tickets.models import Priority, Queue, Tier
+
+from .models import RolledUpDay
+from .params import Filters, Period, start_of_day
+
+# group_by name -> the facts column it groups on.
+DIMENSIONS = {
+    "day": "day",
+    "queue": "queue_id",
+    "priority": "priority",
+    "tier": "tier",
+    "policy": "policy_id",
+    "metric": "metric",
+}
+
+_OUTCOME_AT = (
+    "CASE st.status WHEN 'met' THEN st.fulfilled_at WHEN 'breached' THEN st.breached_at "
+    "ELSE st.cancelled_at END"
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    key: object
+    label: str
+    met: int
+    breached: int
+    cancelled: int
+    first_reply_p50_minutes: float | None
+    first_reply_p90_minutes: float | None
+    resolution_p50_minutes: float | None
+    resolution_p90_minutes: float | None
+
+    @property
+    def compliance(self) -> float | None:
+        decided = self.met + self.breached
+        return self.met / decided if decided else None
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "label": self.label,
+            "met": self.met,
+            "breached": self.breached,
+            "cancelled": self.cancelled,
+            "compliance": self.compliance,
+            "first_reply_p50_minutes": self.first_reply_p50_minutes,
+            "first_reply_p90_minutes": self.first_reply_p90_minutes,
+            "resolution_p50_minutes": self.resolution_p50_minutes,
+            "resolution_p90_minutes": self.resolution_p90_minutes,
+        }
+
+
+@dataclass(frozen=True)
+class SlaSummary:
+    period: Period
+    total: Figures
+    groups: dict[str, list[Figures]]
+
+
+def _window_sql(windows: Sequence[tuple[datetime, datetime]], params: list) -> str:
+    """Timers whose outcome instant falls in any window; each branch matches one index
+    (timer_fulfilled, timer_breached, timer_cancelled) so PostgreSQL can BitmapOr them."""
+    parts = []
+    for start, end in windows:
+        for status, column in (
+            ("met", "fulfilled_at"),
+            ("breached", "breached_at"),
+            ("cancelled", "cancelled_at"),
+        ):
+            parts.append(f"(st.status = '{status}' AND st.{column} >= %s AND st.{column} < %s)")
+            params += [start, end]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _filter_sql(filters: Filters, columns: dict[str, str], params: list) -> str:
+    clauses = []
+    for name, value in (
+        ("queue_id", filters.queue.pk if filters.queue else None),
+        ("priority", filters.priority),
+        ("tier", filters.tier),
+        ("channel", filters.channel),
+        ("policy_id", filters.policy.pk if filters.policy else None),
+    ):
+        if value is not None:
+            clauses.append(f"{columns[name]} = %s")
+            params.append(value)
+    return "".join(f" AND {c}" for c in clauses)
+
+
+LIVE_COLUMNS = {
+    "queue_id": "t.queue_id",
+    "priority": "t.priority",
+    "tier": "org.tier",
+    "channel": "t.channel",
+    "policy_id": "st.policy_id",
+}
+
+
+def live_facts_sql(
+    windows: Sequence[tuple[datetime, datetime]], filters: Filters, params: list
+) -> str:
+    """One row per (UTC day, queue, priority, tier, channel, policy, metric) with outcome
+    counts and the elapsed seconds of met and breached timers. Shared with the roll-up."""
+    where = _window_sql(windows, params)
+    where += _filter_sql(filters, LIVE_COLUMNS, params)
+    return f"""
+        SELECT (({_OUTCOME_AT}) AT TIME ZONE 'UTC')::date AS day,
+               t.queue_id, t.priority, org.tier, t.channel, st.policy_id, st.metric,
+               count(*) FILTER (WHERE st.status = 'met') AS met,
+               count(*) FILTER (WHERE st.status = 'breached') AS breached,
+               count(*) FILTER (WHERE st.status = 'cancelled') AS cancelled,
+               COALESCE(array_agg(st.elapsed_seconds)
+                        FILTER (WHERE st.status IN ('met', 'breached')), '{{}}') AS elapsed
+        FROM sla_slatimer st
+        JOIN tickets_ticket t ON t.id = st.ticket_id
+        LEFT JOIN tickets_organization org ON org.id = t.organization_id
+        WHERE {where}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+    """
+
+
+def _rollup_facts_sql(days: Sequence, filters: Filters, params: list) -> str:
+    params.append(list(days))
+    where = _filter_sql(filters, {k: f"r.{k}" for k in LIVE_COLUMNS}, params)
+    return f"""
+        SELECT r.day, r.queue_id, r.priority, r.tier, r.channel, r.policy_id, r.metric,
+               r.met, r.breached, r.cancelled, r.elapsed_seconds AS elapsed
+        FROM dashboard_dailyslarollup r
+        WHERE r.day = ANY(%s){where}
+    """
+
+
+def plan_sources(period: Period, *, now: datetime, use_rollups: bool = True):
+    """(days read from roll-ups, live windows) covering the period exactly once."""
+    today = now.astimezone(UTC).date()
+    whole_days = [
+        d
+        for d in period.days
+        if d < today
+        and start_of_day(d) >= period.start
+        and start_of_day(d) + timedelta(days=1) <= period.end
+    ]
+    rolled = set()
+    if use_rollups and whole_days:
+        rolled = set(RolledUpDay.objects.filter(day__in=whole_days).values_list("day", flat=True))
+    windows: list[tuple[datetime, datetime]] = []
+    cursor = period.start
+    for day in sorted(rolled):
+        if start_of_day(day) > cursor:
+            windows.append((cursor, start_of_day(day)))
+        cursor = start_of_day(day) + timedelta(days=1)
+    if cursor < period.end:
+        windows.append((cursor, period.end))
+    return sorted(rolled), windows
+
+
+def _summary_sql(rolled, windows, filters: Filters, dims: list[str], params: list) -> str:
+    sources = []
+    if rolled:
+        sources.append(_rollup_facts_sql(rolled, filters, params))
+    if windows:
+        sources.append(live_facts_sql(windows, filters, params))
+    columns = [DIMENSIONS[d] for d in dims]
+    grouping = f"GROUPING({', '.join(columns)})" if columns else "0"
+    sets = ", ".join(["()"] + [f"({c})" for c in columns])
+    selected = ", ".join(f"f.{c}" if c in columns else "NULL" for c in DIMENSIONS.values())
+    pct = "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY u.e / 60.0)"
+    once = "(u.n IS NULL OR u.n = 1)"  # each facts row's counts once, not once per element
+    return f"""
+        WITH facts AS ({" UNION ALL ".join(sources)})
+        SELECT {grouping} AS g, {selected},
+               COALESCE(sum(f.met) FILTER (WHERE {once}), 0),
+               COALESCE(sum(f.breached) FILTER (WHERE {once}), 0),
+               COALESCE(sum(f.cancelled) FILTER (WHERE {once}), 0),
+               {pct} FILTER (WHERE f.metric = 'first_reply'),
+               {pct} FILTER (WHERE f.metric = 'resolution')
+        FROM facts f
+        LEFT JOIN LATERAL unnest(f.elapsed) WITH ORDINALITY AS u(e, n) ON true
+        GROUP BY GROUPING SETS ({sets})
+    """
+
+
+def _minutes(values, index: int) -> float | None:
+    return None if values is None else round(float(values[index]), 2)
+
+
+def _labels(dims: Sequence[str]) -> dict[str, dict]:
+    """raw value -> (API key, display label) per dimension; queues and policies are small
+    tables, read only when grouped by."""
+    labels = {
+        "priority": {v: (v, label) for v, label in Priority.choices},
+        "tier": {v: (v, label) for v, label in Tier.choices} | {None: (None, "No organisation")},
+        "metric": {v: (v, label) for v, label in Metric.choices},
+    }
+    if "queue" in dims:
+        labels["queue"] = {q.pk: (q.slug, q.name) for q in Queue.objects.all()}
+    if "policy" in dims:
+        labels["policy"] = {p.pk: (p.pk, p.name) for p in SlaPolicy.objects.all()}
+    return labels
+
+
+_ORDER = {
+    "priority": Priority.values,
+    "tier": [*Tier.values, None],
+    "metric": Metric.values,
+}
+
+
+def sla_summary(
+    *,
+    period: Period,
+    filters: Filters,
+    group_bys: Sequence[str] = (),
+    now: datetime | None = None,
+    use_rollups: bool = True,
+) -> SlaSummary:
+    """Total and per-dimension figures for the period in one SQL statement."""
+    now = now or timezone.now()
+    rolled, windows = plan_sources(period, now=now, use_rollups=use_rollups)
+    dims = [d for d in DIMENSIONS if d in group_bys]
+    params: list = []
+    sql = _summary_sql(rolled, windows, filters, dims, params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+
+    labels = _labels(dims)
+    empty = Figures(None, "All", 0, 0, 0, None, None, None, None)
+    total, groups = empty, {d: [] for d in dims}
+    column_index = {c: i for i, c in enumerate(DIMENSIONS.values())}
+    for row in rows:
+        g, values, (met, breached, cancelled, first, resolution) = row[0], row[1:7], row[7:]
+        figures = dict(
+            met=int(met),
+            breached=int(breached),
+            cancelled=int(cancelled),
+            first_reply_p50_minutes=_minutes(first, 0),
+            first_reply_p90_minutes=_minutes(first, 1),
+            resolution_p50_minutes=_minutes(resolution, 0),
+            resolution_p90_minutes=_minutes(resolution, 1),
+        )
+        if g == (1 << len(dims)) - 1:  # every requested column rolled up: the grand total
+            total = Figures(None, "All", **figures)
+            continue
+        # GROUPING bits are 1 for columns not grouped; exactly one column is grouped here.
+        dim = next(d for i, d in enumerate(dims) if not g & (1 << (len(dims) - 1 - i)))
+        raw = values[column_index[DIMENSIONS[dim]]]
+        if dim == "day":
+            key, label = raw.isoformat(), raw.isoformat()
+        else:
+            key, label = labels[dim].get(raw, (raw, str(raw)))
+        groups[dim].append(Figures(key, label, **figures))
+    for dim in dims:
+        groups[dim] = _ordered(dim, groups[dim], period, labels)
+    return SlaSummary(period=period, total=total, groups=groups)
+
+
+def _ordered(dim: str, groups: list[Figures], period: Period, labels) -> list[Figures]:
+    if dim == "day":
+        # Every day of the period, zeros included, so a trend chart has no gaps.
+        by_key = {g.key: g for g in groups}
+        return [
+            by_key.get(d.isoformat())
+            or Figures(d.isoformat(), d.isoformat(), 0, 0, 0, None, None, None, None)
+            for d in period.days
+        ]
+    if dim in _ORDER:
+        order = {v: i for i, v in enumerate(_ORDER[dim])}
+        return sorted(groups, key=lambda g: order.get(g.key, len(order)))
+    return sorted(groups, key=lambda g: g.label.lower())
