@@ -214,18 +214,20 @@ def _minutes(values, index: int) -> float | None:
     return None if values is None else round(float(values[index]), 2)
 
 
-def _labels(dims: Sequence[str]) -> dict[str, dict]:
+def _labels(dims: Sequence[str], queues=None, policies=None) -> dict[str, dict]:
     """raw value -> (API key, display label) per dimension; queues and policies are small
-    tables, read only when grouped by."""
+    tables, read only when grouped by (or passed in by a caller that has them already)."""
     labels = {
         "priority": {v: (v, label) for v, label in Priority.choices},
         "tier": {v: (v, label) for v, label in Tier.choices} | {None: (None, "No organisation")},
         "metric": {v: (v, label) for v, label in Metric.choices},
     }
     if "queue" in dims:
-        labels["queue"] = {q.pk: (q.slug, q.name) for q in Queue.objects.all()}
+        queues = Queue.objects.all() if queues is None else queues
+        labels["queue"] = {q.pk: (q.slug, q.name) for q in queues}
     if "policy" in dims:
-        labels["policy"] = {p.pk: (p.pk, p.name) for p in SlaPolicy.objects.all()}
+        policies = SlaPolicy.objects.all() if policies is None else policies
+        labels["policy"] = {p.pk: (p.pk, p.name) for p in policies}
     return labels
 
 
@@ -243,6 +245,8 @@ def sla_summary(
     group_bys: Sequence[str] = (),
     now: datetime | None = None,
     use_rollups: bool = True,
+    queues: Sequence[Queue] | None = None,
+    policies: Sequence[SlaPolicy] | None = None,
 ) -> SlaSummary:
     """Total and per-dimension figures for the period in one SQL statement."""
     now = now or timezone.now()
@@ -254,7 +258,7 @@ def sla_summary(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
 
-    labels = _labels(dims)
+    labels = _labels(dims, queues, policies)
     empty = Figures(None, "All", 0, 0, 0, None, None, None, None)
     total, groups = empty, {d: [] for d in dims}
     column_index = {c: i for i, c in enumerate(DIMENSIONS.values())}

@@ -98,3 +98,52 @@ def desk(db):
             timers.append(timer)
     SlaTimer.objects.bulk_create(timers)
     return {"payments": payments, "refunds": refunds, "gold": gold, "basic": basic}
+
+
+@pytest.fixture
+def activity(desk):
+    """On top of `desk`: ticket ages, solved tickets, assignees, messages of every kind and
+    escalations to Engineering, at known instants."""
+    from sla.models import Escalation
+    from tickets.models import Message, Ticket
+
+    rng = random.Random(7)
+    alice = UserFactory(username="alice", first_name="Alice", last_name="Agent")
+    bob = UserFactory(username="bob")
+    engineering = QueueFactory(
+        slug="eng-payments", name="Engineering - Payments", kind="engineering"
+    )
+    tickets = list(Ticket.objects.order_by("id"))
+    for i, ticket in enumerate(tickets):
+        ticket.created_at = NOW - timedelta(hours=13 * i + 1)
+        ticket.assignee = [alice, bob, None][i % 3]
+        if i % 5 == 0:
+            ticket.status = "solved"
+            ticket.solved_at = ticket.created_at + timedelta(hours=20)
+        else:
+            ticket.status = rng.choice(["new", "open", "pending", "on_hold"])
+        ticket.save()
+        for n in range(3):
+            Message.objects.create(
+                ticket=ticket,
+                body="Looking into it",
+                public=n != 2,  # the third is an internal note
+                author_type="agent" if n != 1 else "requester",
+                author=ticket.assignee if n != 1 else None,
+                created_at=ticket.created_at + timedelta(hours=5 * n),
+            )
+    for i, ticket in enumerate(tickets[:24]):
+        created = NOW - timedelta(hours=9 * i + 2)
+        escalation = Escalation.objects.create(
+            ticket=ticket,
+            reason="Breached",
+            from_queue=ticket.queue,
+            to_queue=engineering if i % 4 else desk["payments"],  # every 4th: not Engineering
+            fire_at=created,
+        )
+        # created_at is auto_now_add: set the known instant afterwards.
+        Escalation.objects.filter(pk=escalation.pk).update(
+            created_at=created,
+            acknowledged_at=created + timedelta(minutes=7 * i + 3) if i % 3 else None,
+        )
+    return {**desk, "alice": alice, "bob": bob, "engineering": engineering}
