@@ -1,7 +1,8 @@
 """GET /api/v1/metrics/sla (DESIGN §5 "Metrics"); the figures come from dashboard.metrics."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,13 +43,52 @@ _PARAMETERS = [
 ]
 
 
+def _figures_fields() -> dict:
+    minutes = {"allow_null": True, "help_text": "Business minutes (percentile_cont)."}
+    return {
+        "met": serializers.IntegerField(),
+        "breached": serializers.IntegerField(),
+        "cancelled": serializers.IntegerField(),
+        "compliance": serializers.FloatField(
+            allow_null=True, help_text="met / (met + breached); null when both are 0."
+        ),
+        "first_reply_p50_minutes": serializers.FloatField(**minutes),
+        "first_reply_p90_minutes": serializers.FloatField(**minutes),
+        "resolution_p50_minutes": serializers.FloatField(**minutes),
+        "resolution_p90_minutes": serializers.FloatField(**minutes),
+    }
+
+
+_RESPONSE = inline_serializer(
+    "SlaMetrics",
+    {
+        "from": serializers.DateTimeField(),
+        "to": serializers.DateTimeField(),
+        "group_by": serializers.CharField(allow_null=True),
+        "total": inline_serializer("SlaFigures", _figures_fields()),
+        "groups": inline_serializer(
+            "SlaGroup",
+            {
+                "key": serializers.JSONField(
+                    help_text="Day (YYYY-MM-DD), queue slug, priority, tier (null: no "
+                    "organisation), policy id or metric."
+                ),
+                "label": serializers.CharField(),
+                **_figures_fields(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
 class SlaMetricsView(APIView):
     """SLA outcomes of the timers whose outcome (met, breached, cancelled) happened in
     [from, to), in total and per group. Leads and admins only."""
 
     permission_classes = [IsAuthenticated, IsLeadOrAdmin, TokenCanReadTickets]
 
-    @extend_schema(parameters=_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=_PARAMETERS, responses={200: _RESPONSE})
     def get(self, request):
         period = parse_period(request.query_params)
         filters = parse_filters(request.query_params)

@@ -193,19 +193,25 @@ def _summary_sql(rolled, windows, filters: Filters, dims: list[str], params: lis
     columns = [DIMENSIONS[d] for d in dims]
     grouping = f"GROUPING({', '.join(columns)})" if columns else "0"
     sets = ", ".join(["()"] + [f"({c})" for c in columns])
-    selected = ", ".join(f"f.{c}" if c in columns else "NULL" for c in DIMENSIONS.values())
-    pct = "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY u.e / 60.0)"
-    once = "(u.n IS NULL OR u.n = 1)"  # each facts row's counts once, not once per element
+    selected = ", ".join(c if c in columns else "NULL" for c in DIMENSIONS.values())
+    keys = ", ".join(DIMENSIONS.values())
+    pct = "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY e / 60.0)"
+    # Counts come from the facts rows, percentiles from their unnested elapsed values; the
+    # two are stacked as narrow rows so each grouping set sorts little data.
     return f"""
-        WITH facts AS ({" UNION ALL ".join(sources)})
+        WITH facts AS ({" UNION ALL ".join(sources)}),
+        stacked AS (
+            SELECT {keys}, met, breached, cancelled, NULL::integer AS e FROM facts
+            UNION ALL
+            SELECT {", ".join(f"f.{k}" for k in DIMENSIONS.values())}, 0, 0, 0, u.e
+            FROM facts f CROSS JOIN LATERAL unnest(f.elapsed) AS u(e)
+            WHERE f.metric IN ('first_reply', 'resolution')
+        )
         SELECT {grouping} AS g, {selected},
-               COALESCE(sum(f.met) FILTER (WHERE {once}), 0),
-               COALESCE(sum(f.breached) FILTER (WHERE {once}), 0),
-               COALESCE(sum(f.cancelled) FILTER (WHERE {once}), 0),
-               {pct} FILTER (WHERE f.metric = 'first_reply'),
-               {pct} FILTER (WHERE f.metric = 'resolution')
-        FROM facts f
-        LEFT JOIN LATERAL unnest(f.elapsed) WITH ORDINALITY AS u(e, n) ON true
+               COALESCE(sum(met), 0), COALESCE(sum(breached), 0), COALESCE(sum(cancelled), 0),
+               {pct} FILTER (WHERE metric = 'first_reply'),
+               {pct} FILTER (WHERE metric = 'resolution')
+        FROM stacked
         GROUP BY GROUPING SETS ({sets})
     """
 

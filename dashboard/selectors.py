@@ -163,9 +163,13 @@ def escalations_to_engineering(*, period: Period, now: datetime, filters: Filter
     open_where = _ticket_filters(filters, open_params, queue_column="e.from_queue_id")
     base = (
         " FROM sla_escalation e JOIN tickets_queue q ON q.id = e.to_queue_id"
-        " AND q.kind = 'engineering' JOIN tickets_ticket t ON t.id = e.ticket_id"
-        " LEFT JOIN tickets_organization org ON org.id = t.organization_id"
+        " AND q.kind = 'engineering'"
     )
+    if filters.priority or filters.channel or filters.tier:
+        base += (
+            " JOIN tickets_ticket t ON t.id = e.ticket_id"
+            " LEFT JOIN tickets_organization org ON org.id = t.organization_id"
+        )
     ack = "EXTRACT(EPOCH FROM (e.acknowledged_at - e.created_at)) / 60.0"
     row = _rows(
         f"SELECT count(*) AS raised, percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP"
@@ -189,14 +193,19 @@ def agent_workload(*, period: Period, filters: Filters) -> list[dict]:
     open_where = _ticket_filters(filters, open_params)
     reply_params: list = [period.start, period.end]
     reply_where = _ticket_filters(filters, reply_params)
+    # Without ticket filters the covering index on messages answers alone.
+    reply_join = (
+        " JOIN tickets_ticket t ON t.id = m.ticket_id"
+        " LEFT JOIN tickets_organization org ON org.id = t.organization_id"
+        if reply_where
+        else ""
+    )
     rows = _rows(
         "SELECT t.assignee_id AS user_id, count(*) AS open_tickets, 0 AS replies"
         " FROM tickets_ticket t LEFT JOIN tickets_organization org ON org.id = t.organization_id"
         f" WHERE t.status = ANY(%s) AND t.assignee_id IS NOT NULL{open_where} GROUP BY 1"
         " UNION ALL"
-        " SELECT m.author_id, 0, count(*) FROM tickets_message m"
-        " JOIN tickets_ticket t ON t.id = m.ticket_id"
-        " LEFT JOIN tickets_organization org ON org.id = t.organization_id"
+        f" SELECT m.author_id, 0, count(*) FROM tickets_message m{reply_join}"
         " WHERE m.public AND m.author_type = 'agent' AND m.author_id IS NOT NULL"
         f" AND m.created_at >= %s AND m.created_at < %s{reply_where} GROUP BY 1",
         open_params + reply_params,

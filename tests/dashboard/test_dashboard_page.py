@@ -326,3 +326,38 @@ def test_query_count_is_bounded_and_independent_of_data(lead_client, request):
         assert lead_client.get(URL, PERIOD).status_code == 200
     # One more with data: the names of the agents in the workload table.
     assert len(empty) <= len(full) <= 16
+
+
+def test_workload_and_escalations_follow_ticket_filters(activity, lead_client):
+    from sla.models import Escalation
+    from tickets.models import Ticket
+
+    alice = activity["alice"]
+    rows = {r[0]: r[1:] for r in csv_of(lead_client, "workload", priority="urgent")[1:]}
+    open_now = Ticket.objects.filter(
+        assignee=alice, priority="urgent", status__in=["new", "open", "pending", "on_hold"]
+    ).count()
+    replies = Message.objects.filter(
+        author=alice,
+        ticket__priority="urgent",
+        public=True,
+        author_type="agent",
+        created_at__gte=PERIOD_START,
+        created_at__lt=PERIOD_END,
+    ).count()
+    assert rows.get("Alice Agent", ["0", "0"]) == [str(open_now), str(replies)]
+    assert open_now + replies > 0
+    escalations = csv_of(lead_client, "escalations", tier="premium")[1]
+    raised = Escalation.objects.filter(
+        to_queue__kind="engineering",
+        ticket__organization__tier="premium",
+        created_at__gte=PERIOD_START,
+        created_at__lt=PERIOD_END,
+    ).count()
+    still_open = Escalation.objects.filter(
+        to_queue__kind="engineering",
+        ticket__organization__tier="premium",
+        acknowledged_at__isnull=True,
+    ).count()
+    assert (escalations[0], escalations[3]) == (str(raised), str(still_open))
+    assert raised > 0
