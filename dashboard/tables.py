@@ -52,27 +52,27 @@ SLA_HEADERS = [
 ]
 
 
-def _sla_row(label: str, f: Figures) -> list:
-    return [
-        label,
-        f.met,
-        f.breached,
-        f.cancelled,
-        _percent(f.compliance),
-        _number(f.first_reply_p50_minutes),
-        _number(f.first_reply_p90_minutes),
-        _number(f.resolution_p50_minutes),
-        _number(f.resolution_p90_minutes),
-    ]
+def _sla_row(label: str, f: Figures, times: bool) -> list:
+    row = [label, f.met, f.breached, f.cancelled, _percent(f.compliance)]
+    if times:
+        row += [
+            _number(f.first_reply_p50_minutes),
+            _number(f.first_reply_p90_minutes),
+            _number(f.resolution_p50_minutes),
+            _number(f.resolution_p90_minutes),
+        ]
+    return row
 
 
 def sla_table(report: DashboardReport, dimension: str) -> Table:
     groups = report.sla.groups[dimension]
+    times = dimension in report.sla.percentiles_for
     return Table(
         name=f"sla_by_{dimension}",
         title=f"SLA by {dimension}",
-        headers=[dimension.title(), *SLA_HEADERS],
-        rows=[_sla_row(g.label, g) for g in groups] + [_sla_row("All", report.sla.total)],
+        headers=[dimension.title(), *(SLA_HEADERS if times else SLA_HEADERS[:4])],
+        rows=[_sla_row(g.label, g, times) for g in groups]
+        + [_sla_row("All", report.sla.total, times)],
     )
 
 

@@ -116,6 +116,19 @@ def test_tiles_show_the_figures_of_the_raw_timers(desk, lead_client):
     payments = next(r for r in sla_by_queue if r[0] == "Payments")
     want, _ = expected(PERIOD_START, PERIOD_END, queue="payments")
     assert payments[1:4] == [str(want["met"]), str(want["breached"]), str(want["cancelled"])]
+    assert payments[5:] == [
+        f"{round(want[name], 2):g}"
+        for name in (
+            "first_reply_p50_minutes",
+            "first_reply_p90_minutes",
+            "resolution_p50_minutes",
+            "resolution_p90_minutes",
+        )
+    ]
+    assert tile(response, "first_reply") == (
+        f"{round(total['first_reply_p50_minutes'], 2):g} / "
+        f"{round(total['first_reply_p90_minutes'], 2):g} min"
+    )
     refunds = next(r for r in sla_by_queue if r[0] == "Refunds")
     assert refunds[1:5] == ["0", "0", refunds[3], ""]  # only cancelled: no compliance
 
