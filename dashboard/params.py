@@ -124,7 +124,7 @@ def parse_filters(params) -> Filters:
         if queue is None:
             raise InvalidRequest("No queue with this slug.", param="queue", code="not_found")
     if raw_policy := params.get("policy"):
-        if not raw_policy.isdigit() or len(raw_policy) > 18:
+        if not re.fullmatch(r"[0-9]{1,18}", raw_policy):
             raise InvalidRequest("Must be a policy id.", param="policy")
         policy = SlaPolicy.objects.filter(pk=int(raw_policy)).first()
         if policy is None:

@@ -4,6 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.models import Role
 from sla.models import SlaTimer
@@ -166,6 +168,8 @@ def test_percentiles_interpolate_like_percentile_cont(lead_client):
         ({"queue": "no-such-queue"}, "queue"),
         ({"queue": "bad\x00slug"}, "queue"),
         ({"policy": "abc"}, "policy"),
+        ({"policy": "\u00b2"}, "policy"),
+        ({"from": "2025-03-01T10:00:00+25:00"}, "from"),
         ({"policy": "999999"}, "policy"),
         ({"from": "2025-03-01\x00"}, "from"),
     ],
@@ -230,3 +234,27 @@ def test_counts_are_timer_rows_not_tickets(lead_client):
             ticket=ticket, cycle=cycle, status="met", fulfilled_at=PERIOD_START + timedelta(days=1)
         )
     assert _get(lead_client, **ISO)["total"]["met"] == 3
+
+
+PARAMS = ["from", "to", "queue", "priority", "tier", "channel", "policy", "group_by"]
+
+
+@given(
+    params=st.dictionaries(
+        st.sampled_from(
+            ["from", "to", "queue", "priority", "tier", "channel", "policy", "group_by"]
+        ),
+        st.text(max_size=40),
+        max_size=4,
+    )
+)
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_no_input_gives_a_server_error(lead_client, params):
+    response = lead_client.get(URL, params)
+    assert response.status_code in (200, 400)
+    if response.status_code == 400:
+        assert response.json()["error"]["param"] in params
