@@ -105,3 +105,12 @@ def test_celery_task_rolls_up_closed_days(desk, time_machine):
     written = rollups_refresh_task.apply().get()
     assert written == DailySlaRollup.objects.count() > 0
     assert max(RolledUpDay.objects.values_list("day", flat=True)) == date(2025, 3, 9)
+
+
+def test_beat_schedules_the_refresh_task():
+    from support_desk.celery import app
+
+    app.loader.import_default_modules()  # what worker and beat do at start-up
+    entry = app.conf.beat_schedule["dashboard-rollups-refresh"]
+    assert entry["task"] == rollups_refresh_task.name
+    assert entry["task"] in app.tasks
