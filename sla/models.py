@@ -63,6 +63,7 @@ class SlaTarget(models.Model):
     metric = models.CharField(max_length=16, choices=Metric.choices)
     minutes = models.PositiveIntegerField()
     business_hours = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -94,6 +95,7 @@ class EscalationRule(models.Model):
         "tickets.Queue", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     position = models.IntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -119,6 +121,8 @@ class SlaTimer(models.Model):
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Set once, when the warning was acted on (W1: at most once per timer).
+    warned_at = models.DateTimeField(null=True, blank=True)
     elapsed_seconds = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
     # Earliest future instant at which this timer changes (warning, due, next escalation):

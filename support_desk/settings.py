@@ -120,7 +120,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
-SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 2, minimum=1)
+SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 1, minimum=1)
+SLA_RECONCILE_SECONDS = env_int("SLA_RECONCILE_SECONDS", 15, minimum=1)
+# A firing processed this long after its theoretical instant is marked late (SLA_SPEC E4).
+SLA_LATE_AFTER_SECONDS = env_int("SLA_LATE_AFTER_SECONDS", 60, minimum=1)
+# Publishing a task when Redis is down must fail fast: the stale mark keeps the work.
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE: dict = {}
 
 REST_FRAMEWORK = {
@@ -151,6 +156,7 @@ SPECTACULAR_SETTINGS = {
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support-desk@localhost")
+DESK_BASE_URL = env_str("DESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -178,6 +178,7 @@ class EventType(models.TextChoices):
     TAGS_CHANGED = "tags_changed", "Tags changed"
     SUBJECT_CHANGED = "subject_changed", "Subject changed"
     ORGANIZATION_CHANGED = "organization_changed", "Organisation changed"
+    SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACHED = "sla_breached", "SLA breached"
     ESCALATED = "escalated", "Escalated"
     ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"

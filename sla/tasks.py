@@ -1,0 +1,62 @@
+"""Thin Celery tasks over sla.services. Deadlines live in PostgreSQL; beat only triggers
+the sweeps (SLA_SPEC I3), so a lost message is at worst a few seconds late, never lost."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from support_desk.celery import app
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="sla.recompute_ticket")
+def sla_recompute_ticket_task(ticket_id: int) -> None:
+    services.ticket_sla_recompute(ticket_id=ticket_id)
+
+
+@shared_task(name="sla.sweep")
+def sla_sweep_task() -> int:
+    """Claim and process due timers until none are left (bounded so beat ticks overlap
+    little: a long backlog is shared by the next ticks and other workers)."""
+    handled = 0
+    for _ in range(20):
+        batch = services.sla_sweep(limit=200)
+        handled += batch
+        if batch < 200:
+            break
+    return handled
+
+
+@shared_task(name="sla.reconcile")
+def sla_reconcile_task() -> int:
+    return services.sla_reconcile(limit=500)
+
+
+@shared_task(name="sla.recompute_open_tickets")
+def sla_recompute_open_tickets_task() -> int:
+    """X4: after a calendar, policy or rule change. Marks every unsolved ticket stale (one
+    UPDATE) and starts the reconciliation, which recomputes them in batches."""
+    marked = services.open_tickets_mark_stale()
+    sla_reconcile_task.delay()
+    return marked
+
+
+@shared_task(name="sla.send_notifications")
+def sla_send_notifications_task(escalation_id: int | None = None) -> int:
+    return services.notifications_send(escalation_id=escalation_id)
+
+
+app.conf.beat_schedule.update(
+    {
+        "sla-sweep": {"task": "sla.sweep", "schedule": float(settings.SLA_SWEEP_SECONDS)},
+        "sla-reconcile": {
+            "task": "sla.reconcile",
+            "schedule": float(settings.SLA_RECONCILE_SECONDS),
+        },
+        "sla-send-notifications": {"task": "sla.send_notifications", "schedule": 60.0},
+    }
+)
