@@ -80,6 +80,7 @@ class Command(BaseCommand):
             self._ticket(rng, queues, agents)
             if done % 10 == 0 or done == tickets:
                 self._progress(done, tickets)
+        self._optional("sla.demo", "recompute_all")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo desk ready: {tickets} tickets. Log in as admin, lead, agent or engineer "

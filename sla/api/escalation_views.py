@@ -1,0 +1,134 @@
+"""Escalations and a ticket's explained timers (DESIGN §5 "SLA" and "Escalation")."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Scope
+from accounts.permissions import CanAcknowledgeEscalations, TicketScopes, token_has
+from support_desk.errors import InvalidRequest
+from tickets.models import Ticket
+
+from .. import selectors, services
+from ..models import Escalation
+
+
+class EscalationOutSerializer(serializers.ModelSerializer):
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    from_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    to_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "ticket",
+            "rule",
+            "level",
+            "metric",
+            "cycle",
+            "reason",
+            "details",
+            "from_queue",
+            "to_queue",
+            "fire_at",
+            "created_at",
+            "late",
+            "created_by",
+            "acknowledged_at",
+            "acknowledged_by",
+        ]
+
+
+class SegmentSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    counted = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class ExplainedTimerSerializer(serializers.Serializer):
+    metric = serializers.CharField()
+    cycle = serializers.IntegerField()
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    warning_at = serializers.DateTimeField(allow_null=True)
+    fulfilled_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    elapsed_seconds = serializers.IntegerField()
+    target_minutes = serializers.IntegerField()
+    business_hours = serializers.BooleanField()
+    segments = SegmentSerializer(many=True)
+
+
+class NewestFirst(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 200
+
+
+def _positive_int(value: str | None, param: str) -> int | None:
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise InvalidRequest("Must be a positive integer.", param=param)
+    return int(value)
+
+
+class EscalationList(APIView):
+    permission_classes = [TicketScopes]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ticket", OpenApiTypes.INT),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["open", "acknowledged"]),
+            OpenApiParameter("limit", OpenApiTypes.INT),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        responses=EscalationOutSerializer(many=True),
+    )
+    def get(self, request):
+        status = request.query_params.get("status") or None
+        if status not in (None, "open", "acknowledged"):
+            raise InvalidRequest('Use "open" or "acknowledged".', param="status")
+        qs = selectors.escalation_list(
+            user=request.user,
+            ticket_id=_positive_int(request.query_params.get("ticket"), "ticket"),
+            status=status,
+        )
+        paginator = NewestFirst()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        data = EscalationOutSerializer(page, many=True).data
+        return Response({"results": data, "next": paginator.get_next_link()})
+
+
+class EscalationAcknowledge(APIView):
+    permission_classes = [CanAcknowledgeEscalations]
+
+    @extend_schema(request=None, responses=EscalationOutSerializer)
+    def post(self, request, pk: int):
+        if not token_has(request, Scope.TICKETS_WRITE):
+            self.permission_denied(request, message="This token lacks the tickets:write scope.")
+        escalation = services.escalation_acknowledge(escalation_id=pk, actor=request.user)
+        return Response(EscalationOutSerializer(escalation).data)
+
+
+class TicketSla(APIView):
+    permission_classes = [TicketScopes]
+
+    @extend_schema(responses=ExplainedTimerSerializer(many=True))
+    def get(self, request, pk: int):
+        ticket = get_object_or_404(
+            Ticket.objects.select_related("queue", "organization").prefetch_related("sla_timers"),
+            pk=pk,
+        )
+        timers = selectors.ticket_sla_explained(ticket)
+        return Response(ExplainedTimerSerializer(timers, many=True).data)

@@ -1,0 +1,40 @@
+"""Reads for SLA views and the API."""
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from tickets.models import Ticket
+
+from . import engine
+from .models import Escalation
+from .services import compute_for_ticket, keep_recorded_outcome
+
+
+def ticket_sla_explained(ticket: Ticket, *, now: datetime | None = None) -> list[engine.Timer]:
+    """The ticket's timers as of now, straight from the engine so each carries the segments
+    that explain it; recorded breaches are kept as stored (D4)."""
+    now = now or timezone.now()
+    result, _ = compute_for_ticket(ticket, now=now)
+    stored = {(t.metric, t.cycle): t for t in ticket.sla_timers.all()}
+    for timer in result.timers:
+        keep_recorded_outcome(timer, stored.get((timer.metric, timer.cycle)))
+    return result.timers
+
+
+def escalation_list(
+    *, user: User, ticket_id: int | None = None, status: str | None = None
+) -> QuerySet[Escalation]:
+    """Escalations, newest first. `status` is open (not acknowledged) or acknowledged."""
+    qs = Escalation.objects.select_related(
+        "rule", "from_queue", "to_queue", "acknowledged_by", "created_by", "ticket"
+    )
+    if ticket_id is not None:
+        qs = qs.filter(ticket_id=ticket_id)
+    if status == "open":
+        qs = qs.filter(acknowledged_at__isnull=True)
+    elif status == "acknowledged":
+        qs = qs.filter(acknowledged_at__isnull=False)
+    return qs.order_by("-created_at", "-id")
