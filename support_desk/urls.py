@@ -7,6 +7,7 @@ from .health import healthz
 api_v1 = [
     path("", include("tickets.api.urls")),
     path("", include("sla.api.urls")),
+    path("", include("sla.api.escalation_urls")),
     path("", include("dashboard.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

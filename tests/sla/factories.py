@@ -23,6 +23,7 @@ class CalendarFactory(factory.django.DjangoModelFactory):
 class SlaPolicyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SlaPolicy
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Policy {n}")
     position = factory.Sequence(lambda n: n)

@@ -1,0 +1,513 @@
+"""Timer derivation: (a ticket's events, its policy, now) -> its SLA timers (SLA_SPEC §3-§8).
+
+Pure and deterministic (I1): no database, no clock. The recompute of live tickets, imports
+and the what-if preview all call `compute`.
+
+How it works: the events are replayed in order. Each timer keeps a list of stretches of its
+life, each either running (counting in its basis) or stopped with a reason (paused, solved).
+Before each event is applied, every running timer whose due instant lies strictly before the
+event is breached at that due instant (Q1: events at an instant apply before judging). Due
+and warning instants are always recomputed from the timer's whole history with its current
+target, so a target change counts from the original start (X1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .calendar import REAL_TIME, Basis, Segment
+
+METRICS = ("first_reply", "next_reply", "resolution")
+SOLVED = ("solved", "closed")
+REOPENED_BY_CUSTOMER = ("pending", "on_hold", "solved")
+EVENT_TYPES = (
+    "created",
+    "agent_reply",
+    "customer_reply",
+    "internal_note",
+    "status_changed",
+    "priority_changed",
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    at: datetime
+    status: str | None = None
+    priority: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    priority: str
+    metric: str
+    minutes: int
+    business_hours: bool = True
+
+
+@dataclass(frozen=True)
+class Policy:
+    targets: tuple[Target, ...]
+    calendar: Basis
+    warn_at_percent: int = 75
+    pause_on: tuple[str, ...] = ("pending", "on_hold")
+    id: int | None = None
+    name: str = ""
+
+    def target(self, priority: str, metric: str) -> Target | None:
+        for target in self.targets:
+            if target.priority == priority and target.metric == metric:
+                return target
+        return None
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    metric: str
+    trigger: str
+    after_minutes: int = 0
+    priorities: tuple[str, ...] = ()
+    id: int | None = None
+    action: str = "notify"
+    target_queue: str | None = None
+    position: int = 0
+
+
+@dataclass
+class TimerSegment:
+    start: datetime
+    end: datetime
+    counted: bool
+    reason: str
+
+
+@dataclass
+class Timer:
+    metric: str
+    cycle: int
+    status: str
+    running: bool
+    target_minutes: int
+    business_hours: bool
+    started_at: datetime
+    due_at: datetime | None
+    warning_at: datetime | None
+    fulfilled_at: datetime | None
+    breached_at: datetime | None
+    cancelled_at: datetime | None
+    elapsed_seconds: int
+    segments: list[TimerSegment]
+    next_change_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule: Rule
+    metric: str
+    cycle: int
+    at: datetime
+
+
+@dataclass
+class Result:
+    timers: list[Timer]
+    firings: list[Firing]
+    upcoming: list[Firing]
+
+
+@dataclass
+class _Stretch:
+    start: datetime
+    end: datetime | None
+    running: bool
+    reason: str = ""
+
+
+@dataclass
+class _Track:
+    """One timer while the events are replayed."""
+
+    metric: str
+    started_at: datetime
+    target: Target
+    basis: Basis
+    stretches: list[_Stretch] = field(default_factory=list)
+    fulfilled_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    breached_at: datetime | None = None
+    warned_at: datetime | None = None
+    final: bool = False  # reply timers once fulfilled or cancelled
+    cycle: int = 0
+
+    @property
+    def running(self) -> bool:
+        return (
+            bool(self.stretches) and self.stretches[-1].end is None and self.stretches[-1].running
+        )
+
+    @property
+    def target_seconds(self) -> int:
+        return self.target.minutes * 60
+
+    def warn_seconds(self, percent: int) -> int:
+        return self.target.minutes * 60 * percent // 100
+
+    def stop(self, at: datetime, *, running: bool, reason: str = "") -> None:
+        """End the current stretch at `at` and open a new one (running or stopped)."""
+        if self.stretches and self.stretches[-1].end is None:
+            last = self.stretches[-1]
+            if last.running == running and last.reason == reason:
+                return
+            last.end = at
+        self.stretches.append(_Stretch(at, None, running, reason))
+
+    def close(self, at: datetime) -> None:
+        if self.stretches and self.stretches[-1].end is None:
+            self.stretches[-1].end = at
+
+    def runs(self) -> list[tuple[datetime, datetime | None]]:
+        return [
+            (s.start, s.end)
+            for s in self.stretches
+            if s.running and (s.end is None or s.end > s.start)
+        ]
+
+    def elapsed_at(self, at: datetime) -> int:
+        total = 0
+        for start, end in self.runs():
+            if start >= at:
+                break
+            total += self.basis.elapsed(start, min(end, at) if end else at)
+        return total
+
+    def reach(self, threshold: int, *, project: bool = False) -> datetime | None:
+        """The instant the counting time reaches `threshold` seconds, or None if it did not
+        within the runs so far. A run's end is exclusive (an event at that instant applied
+        first). `project` treats the last run as if it had not ended (a theoretical due)."""
+        runs = self.runs()
+        if not runs:
+            return None
+        counted = 0
+        for index, (start, end) in enumerate(runs):
+            last = index == len(runs) - 1
+            if counted >= threshold and index > 0:
+                return start  # Q2: no time left when it runs again
+            instant = self.basis.add(start, threshold - counted)
+            if end is None or instant < end or (last and project):
+                return instant
+            counted += self.basis.elapsed(start, end)
+        return None
+
+
+def select_policy(
+    policies: Sequence[tuple[int, Mapping]], *, priority: str, tier: str, channel: str, queue: str
+) -> int | None:
+    """P1: the lowest-position policy whose match lists all accept the ticket."""
+    wanted = {"priorities": priority, "tiers": tier, "channels": channel, "queues": queue}
+    order = sorted(range(len(policies)), key=lambda i: (policies[i][0], i))
+    for index in order:
+        match = policies[index][1] or {}
+        if all(not match.get(key) or value in match.get(key) for key, value in wanted.items()):
+            return index
+    return None
+
+
+class _Replay:
+    def __init__(self, policy: Policy, now: datetime):
+        self.policy = policy
+        self.now = now
+        self.status = "new"
+        self.priority = "normal"
+        self.priorities: list[tuple[datetime, str]] = []
+        self.tracks: list[_Track] = []
+        self.first_reply_done = False
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _basis(self, target: Target) -> Basis:
+        return self.policy.calendar if target.business_hours else REAL_TIME
+
+    def _start(self, metric: str, at: datetime, *, running: bool = True, reason: str = ""):
+        target = self.policy.target(self.priority, metric)
+        if target is None:
+            return None  # P3: not tracked
+        track = _Track(metric=metric, started_at=at, target=target, basis=self._basis(target))
+        track.stretches.append(_Stretch(at, None, running, reason))
+        self.tracks.append(track)
+        return track
+
+    def _open(self, metric: str) -> list[_Track]:
+        return [t for t in self.tracks if t.metric == metric and not t.final]
+
+    def judge_until(self, at: datetime) -> None:
+        """Breach and warn every running timer whose instant lies before `at` (Q1, Q4)."""
+        for track in self.tracks:
+            if not track.running or track.final:
+                continue
+            if track.warned_at is None:
+                warn = track.reach(track.warn_seconds(self.policy.warn_at_percent))
+                if warn is not None and warn < at:
+                    track.warned_at = warn
+            if track.breached_at is None:
+                due = track.reach(track.target_seconds)
+                if due is not None and due < at:
+                    track.breached_at = due
+
+    # -- events -------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        at = event.at
+        if event.type == "created":
+            self.status = event.status or "new"
+            self.priority = event.priority or "normal"
+            self.priorities.append((at, self.priority))
+            self._start("first_reply", at)
+            paused = self.status in self.policy.pause_on
+            self._start(
+                "resolution",
+                at,
+                running=not paused,
+                reason=f"paused: {self.status}" if paused else "",
+            )
+            if self.status in SOLVED:
+                self._set_status(self.status, at, force=True)
+        elif self.status == "closed":
+            return  # final: nothing moves a closed ticket's timers
+        elif event.type == "agent_reply":
+            for track in self._open("first_reply") + self._open("next_reply"):
+                self._finish(track, at, fulfilled=True)
+            self.first_reply_done = True
+        elif event.type == "customer_reply":
+            if self.status in REOPENED_BY_CUSTOMER:
+                self._set_status("open", at)  # S2
+            # next_reply starts at the oldest unanswered customer message once first_reply
+            # is final (answered, or cancelled by a solve); later messages do not restart it.
+            first = [t for t in self.tracks if t.metric == "first_reply"]
+            first_final = self.first_reply_done or (first and all(t.final for t in first))
+            if first_final and not self._open("next_reply"):
+                self._start("next_reply", at)
+        elif event.type == "status_changed" and event.status:
+            self._set_status(event.status, at)
+        elif event.type == "priority_changed" and event.priority:
+            self._set_priority(event.priority, at)
+
+    def _finish(self, track: _Track, at: datetime, *, fulfilled: bool) -> None:
+        track.close(at)
+        track.final = True
+        if fulfilled:
+            track.fulfilled_at = at
+        else:
+            track.cancelled_at = at
+
+    def _set_status(self, status: str, at: datetime, *, force: bool = False) -> None:
+        previous, self.status = self.status, status
+        if status == previous and not force:
+            return
+        if status in SOLVED:
+            for track in self._open("first_reply") + self._open("next_reply"):
+                self._finish(track, at, fulfilled=False)
+            for track in self._open("resolution"):
+                if previous not in SOLVED or force:
+                    track.fulfilled_at = at  # judged at the last solve
+                track.stop(at, running=False, reason="solved")
+            return
+        for track in self._open("resolution"):
+            paused = status in self.policy.pause_on
+            track.stop(at, running=not paused, reason=f"paused: {status}" if paused else "")
+            if previous in SOLVED:
+                track.fulfilled_at = None  # re-activated by the reopen (§5)
+
+    def _set_priority(self, priority: str, at: datetime) -> None:
+        self.priority = priority
+        self.priorities.append((at, priority))
+        for track in [t for t in self.tracks if not t.final]:
+            target = self.policy.target(priority, track.metric)
+            if target is None:
+                if track.running or track.stretches[-1].end is None:
+                    self._finish(track, at, fulfilled=False)
+                continue
+            track.target, track.basis = target, self._basis(target)
+            # X2: already past the new target: breached at the moment of the change.
+            if (
+                track.breached_at is None
+                and track.fulfilled_at is None
+                and track.elapsed_at(at) >= track.target_seconds
+            ):
+                track.breached_at = at
+            if track.warned_at is None and track.elapsed_at(at) >= track.warn_seconds(
+                self.policy.warn_at_percent
+            ):
+                track.warned_at = at if track.running else None
+
+    def priority_at(self, at: datetime) -> str:
+        current = self.priorities[0][1] if self.priorities else self.priority
+        for when, priority in self.priorities:
+            if when <= at:
+                current = priority
+        return current
+
+
+def compute(
+    *,
+    events: Sequence[Event],
+    policy: Policy | None,
+    now: datetime,
+    rules: Sequence[Rule] = (),
+) -> Result:
+    if policy is None or not events:
+        return Result([], [], [])
+    # sorted() is stable: events at one instant keep their order (T3).
+    ordered = sorted((e for e in events if e.at <= now), key=lambda e: e.at)
+    if not ordered or ordered[0].type != "created":
+        return Result([], [], [])
+    replay = _Replay(policy, now)
+    for event in ordered:
+        if event.type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event.type!r}")
+        replay.judge_until(event.at)
+        replay.apply(event)
+    replay.judge_until(now)
+
+    timers: list[Timer] = []
+    firings: list[Firing] = []
+    upcoming: list[Firing] = []
+    cycles: dict[str, int] = {}
+    rules = sorted(rules, key=lambda r: (r.position, r.name))
+    for track in sorted(replay.tracks, key=lambda t: (METRICS.index(t.metric), t.started_at)):
+        end = track.fulfilled_at or track.cancelled_at
+        if track.final and end == track.started_at and track.breached_at is None:
+            continue  # Q3: would start and end at the same instant
+        cycles[track.metric] = cycles.get(track.metric, 0) + 1
+        track.cycle = cycles[track.metric]
+        timers.append(_timer(track, replay))
+        fired, pending = _ladder(track, replay, rules)
+        firings += fired
+        upcoming += pending
+    firings.sort(key=lambda f: (f.at, f.rule.position))
+    upcoming.sort(key=lambda f: (f.at, f.rule.position))
+    return Result(timers, firings, upcoming)
+
+
+def _status(track: _Track, replay: _Replay) -> str:
+    if track.breached_at is not None:
+        return "breached"
+    if track.metric == "resolution":
+        if replay.status in SOLVED:
+            return "met"
+        return "active" if track.running else "paused"
+    if track.fulfilled_at is not None:
+        return "met"
+    if track.cancelled_at is not None:
+        return "cancelled"
+    return "active"
+
+
+def _timer(track: _Track, replay: _Replay) -> Timer:
+    now = replay.now
+    status = _status(track, replay)
+    solved = track.metric == "resolution" and replay.status in SOLVED
+    paused = track.metric == "resolution" and not solved and not track.running and not track.final
+    if track.final:
+        until = track.fulfilled_at or track.cancelled_at or now
+    elif solved:
+        until = track.stretches[-1].start  # the last solve
+    else:
+        until = now
+    percent = replay.policy.warn_at_percent
+    due = None if paused else track.reach(track.target_seconds, project=True)
+    warning = None if paused else track.reach(track.warn_seconds(percent), project=True)
+    next_change = None
+    if track.running and not track.final:
+        candidates = [t for t in (warning, due) if t is not None and t >= now]
+        next_change = min(candidates) if candidates else None
+    return Timer(
+        metric=track.metric,
+        cycle=track.cycle,
+        status=status,
+        running=track.running and not track.final,
+        target_minutes=track.target.minutes,
+        business_hours=track.target.business_hours,
+        started_at=track.started_at,
+        due_at=due,
+        warning_at=warning,
+        fulfilled_at=track.fulfilled_at,
+        breached_at=track.breached_at,
+        cancelled_at=track.cancelled_at,
+        elapsed_seconds=track.elapsed_at(until),
+        segments=_segments(track, until),
+        next_change_at=next_change,
+    )
+
+
+def _segments(track: _Track, until: datetime) -> list[TimerSegment]:
+    out: list[TimerSegment] = []
+    for stretch in track.stretches:
+        if stretch.start >= until:
+            break
+        end = min(stretch.end or until, until)
+        if end <= stretch.start:
+            continue
+        pieces = (
+            track.basis.segments(stretch.start, end)
+            if stretch.running
+            else [Segment(stretch.start, end, False, stretch.reason or "stopped")]
+        )
+        for piece in pieces:
+            if (
+                out
+                and out[-1].end == piece.start
+                and (out[-1].counted, out[-1].reason)
+                == (
+                    piece.counted,
+                    piece.reason,
+                )
+            ):
+                out[-1].end = piece.end
+            else:
+                out.append(TimerSegment(piece.start, piece.end, piece.counted, piece.reason))
+    return out
+
+
+def _ladder(track: _Track, replay: _Replay, rules: Sequence[Rule]):
+    """Rule firings for one timer (E1-E3): fired ones (at or before now) and upcoming ones
+    (if nothing changes). Each rule at most once per timer cycle."""
+    fired: list[Firing] = []
+    pending: list[Firing] = []
+    now = replay.now
+    percent = replay.policy.warn_at_percent
+    for rule in rules:
+        if rule.metric != track.metric:
+            continue
+        if rule.trigger == "breach":
+            trigger_at = track.breached_at
+            theoretical = track.target_seconds
+        else:
+            trigger_at = track.warned_at
+            theoretical = track.warn_seconds(percent)
+        if trigger_at is None:
+            if track.running and not track.final:
+                priority = replay.priority
+                if rule.priorities and priority not in rule.priorities:
+                    continue
+                at = track.reach(theoretical + rule.after_minutes * 60)
+                if at is not None and at >= now:
+                    pending.append(Firing(rule, track.metric, track.cycle, at))
+            continue
+        if rule.priorities and replay.priority_at(trigger_at) not in rule.priorities:
+            continue
+        if rule.after_minutes == 0:
+            fired.append(Firing(rule, track.metric, track.cycle, trigger_at))
+            continue
+        threshold = track.elapsed_at(trigger_at) + rule.after_minutes * 60
+        at = track.reach(threshold)
+        if at is None:
+            continue  # the timer stopped first: a reply stops the ladder
+        if at < now:
+            fired.append(Firing(rule, track.metric, track.cycle, at))
+        elif track.running and not track.final:
+            pending.append(Firing(rule, track.metric, track.cycle, at))
+    return fired, pending
