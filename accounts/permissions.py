@@ -21,6 +21,8 @@ class TicketScopes(BasePermission):
     message = "This token lacks the scope this request needs."
 
     def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
         scope = Scope.TICKETS_READ if request.method in SAFE_METHODS else Scope.TICKETS_WRITE
         if request.method not in SAFE_METHODS and not token_has(request, Scope.TICKETS_WRITE):
             return False
@@ -39,9 +41,11 @@ class IsAdminOrReadOnly(BasePermission):
     message = "Only admins may change this."
 
     def has_permission(self, request, view) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
         if request.method in SAFE_METHODS:
             return True
-        user = request.user
         return bool(
             user.is_authenticated and user.is_admin_role and token_has(request, Scope.ADMIN)
         )

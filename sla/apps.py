@@ -12,6 +12,10 @@ class SlaConfig(AppConfig):
 
         subscribe(enqueue_recompute)
 
+        from .api.ticket_fields import register
+
+        register()
+
 
 def enqueue_recompute(ticket_id: int) -> None:
     """After commit of any ticket change: recompute its timers in a worker. If the broker

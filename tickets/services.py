@@ -54,6 +54,20 @@ def queue_default() -> Queue:
     return queue
 
 
+@transaction.atomic
+def queue_create(*, slug: str, name: str, kind: str) -> Queue:
+    return Queue.objects.create(slug=slug, name=name, kind=kind, is_default=False)
+
+
+@transaction.atomic
+def queue_update(*, queue: Queue, **changes: Any) -> Queue:
+    for field in ("slug", "name", "kind"):
+        if field in changes:
+            setattr(queue, field, changes[field])
+    queue.save()
+    return queue
+
+
 def organization_resolve(
     *, name: str = "", external_id: str = "", tier: str = ""
 ) -> Organization | None:

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.models import Scope
 from accounts.permissions import CanAcknowledgeEscalations, TicketScopes, token_has
 from support_desk.errors import InvalidRequest
+from tickets.api.pagination import paginated
 from tickets.models import Ticket
 
 from .. import selectors, services
@@ -18,11 +19,15 @@ from ..models import Escalation
 
 
 class EscalationOutSerializer(serializers.ModelSerializer):
-    rule = serializers.SlugRelatedField(slug_field="name", read_only=True)
-    from_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    to_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    rule = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    from_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    to_queue = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    acknowledged_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Escalation
@@ -93,7 +98,7 @@ class EscalationList(APIView):
             OpenApiParameter("limit", OpenApiTypes.INT),
             OpenApiParameter("cursor", OpenApiTypes.STR),
         ],
-        responses=EscalationOutSerializer(many=True),
+        responses=paginated(EscalationOutSerializer),
     )
     def get(self, request):
         status = request.query_params.get("status") or None

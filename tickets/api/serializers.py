@@ -1,0 +1,200 @@
+"""Request validation and response shapes of the tickets API (DESIGN §5 "Tickets").
+They validate and represent; the changes themselves happen in tickets.services."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tickets.models import (
+    AuthorType,
+    Channel,
+    Message,
+    Priority,
+    Queue,
+    QueueKind,
+    Status,
+    Ticket,
+    TicketEvent,
+    Tier,
+)
+
+from .extensions import ticket_field
+from .fields import AwareDateTimeField, StrictSerializerMixin
+
+
+class RequesterInSerializer(StrictSerializerMixin, serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class OrganizationInSerializer(StrictSerializerMixin, serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False, default="")
+
+    def validate(self, attrs):
+        if not attrs.get("name") and not attrs.get("external_id"):
+            raise serializers.ValidationError("Give the organisation a name or an external_id.")
+        return attrs
+
+
+class TicketCreateSerializer(StrictSerializerMixin, serializers.Serializer):
+    subject = serializers.CharField(min_length=1, max_length=200)
+    description = serializers.CharField(max_length=100_000)
+    requester = RequesterInSerializer()
+    organization = OrganizationInSerializer(required=False, allow_null=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    queue = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Queue.objects.all(), required=False
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=50, required=False, default=list
+    )
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    created_at = AwareDateTimeField(
+        required=False, help_text="Back-dates the ticket; needs the `import` scope."
+    )
+
+
+class TicketPatchSerializer(StrictSerializerMixin, serializers.Serializer):
+    subject = serializers.CharField(min_length=1, max_length=200, required=False)
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    queue = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Queue.objects.all(), required=False
+    )
+    assignee = serializers.CharField(
+        required=False, allow_null=True, help_text="A username, or null to unassign."
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=50, required=False
+    )
+
+    def validate_assignee(self, value):
+        from accounts.models import User
+
+        if value is None:
+            return None
+        user = User.objects.filter(username=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError(f'No active user "{value}".', code="does_not_exist")
+        return user
+
+
+class MessageCreateSerializer(StrictSerializerMixin, serializers.Serializer):
+    body = serializers.CharField(max_length=100_000)
+    public = serializers.BooleanField(default=True)
+    author_type = serializers.ChoiceField(
+        choices=[AuthorType.AGENT, AuthorType.REQUESTER], default=AuthorType.AGENT
+    )
+    created_at = AwareDateTimeField(required=False, help_text="Needs the `import` scope.")
+
+
+class RequesterOutSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField()
+
+
+class OrganizationOutSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    external_id = serializers.CharField(allow_null=True)
+    tier = serializers.CharField()
+
+
+class TicketSlaTimerSerializer(serializers.Serializer):
+    """Documents the shape of the `sla` list (filled by the sla app)."""
+
+    metric = serializers.CharField()
+    cycle = serializers.IntegerField()
+    policy = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    warning_at = serializers.DateTimeField(allow_null=True)
+    fulfilled_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    elapsed_seconds = serializers.IntegerField()
+
+
+class TicketEscalationSerializer(serializers.Serializer):
+    """Documents the shape of the `escalations` list (filled by the sla app)."""
+
+    id = serializers.IntegerField()
+    ticket = serializers.IntegerField()
+    rule = serializers.CharField(allow_null=True)
+    level = serializers.IntegerField()
+    metric = serializers.CharField()
+    reason = serializers.CharField()
+    from_queue = serializers.CharField(allow_null=True)
+    to_queue = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_by = serializers.CharField(allow_null=True)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    queue = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    requester = RequesterOutSerializer(read_only=True)
+    organization = OrganizationOutSerializer(read_only=True, allow_null=True)
+    sla = serializers.SerializerMethodField()
+    escalations = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "subject",
+            "description",
+            "status",
+            "priority",
+            "channel",
+            "queue",
+            "assignee",
+            "requester",
+            "organization",
+            "tags",
+            "external_id",
+            "created_at",
+            "updated_at",
+            "version",
+            "sla",
+            "escalations",
+        ]
+
+    @extend_schema_field(TicketSlaTimerSerializer(many=True))
+    def get_sla(self, ticket: Ticket) -> list:
+        field = ticket_field("sla")
+        return field.represent(ticket) if field else []
+
+    @extend_schema_field(TicketEscalationSerializer(many=True))
+    def get_escalations(self, ticket: Ticket) -> list:
+        field = ticket_field("escalations")
+        return field.represent(ticket) if field else []
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "ticket", "body", "public", "author_type", "author", "created_at"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "ticket", "type", "at", "recorded_at", "actor", "data"]
+
+
+class QueueSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=QueueKind.choices, default=QueueKind.SUPPORT)
+
+    class Meta:
+        model = Queue
+        fields = ["slug", "name", "kind", "is_default"]
+        read_only_fields = ["is_default"]

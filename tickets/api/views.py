@@ -1,0 +1,320 @@
+"""Tickets REST API v1 (DESIGN §5). Views parse, check permissions and call services."""
+
+from datetime import UTC, datetime
+
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Scope
+from accounts.permissions import IsAdminOrReadOnly, TicketScopes, token_has
+from support_desk.errors import InvalidRequest
+from tickets import services
+from tickets.models import Queue, Ticket
+from tickets.selectors import ticket_queryset
+
+from .filters import TicketFilter
+from .idempotency import check_key, run_once
+from .pagination import paginate, paginated
+from .serializers import (
+    EventSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    QueueSerializer,
+    TicketCreateSerializer,
+    TicketPatchSerializer,
+    TicketSerializer,
+)
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+ORDERINGS = {
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "updated_at": ("updated_at", "id"),
+    "-updated_at": ("-updated_at", "-id"),
+    "next_due_at": ("urgency", "id"),  # soonest deadline first, tickets without one last
+    "-next_due_at": ("-urgency", "-id"),
+}
+ERRORS = {
+    400: OpenApiResponse(description="invalid_request_error"),
+    401: OpenApiResponse(description="authentication_error"),
+    403: OpenApiResponse(description="permission_error"),
+    404: OpenApiResponse(description="not_found"),
+}
+
+
+def _check_import(request, data: dict) -> None:
+    """Back-dating (created_at) is for migrations: tokens need the `import` scope; in a
+    browser session only admins may."""
+    if "created_at" not in data:
+        return
+    token = getattr(request, "auth", None)
+    allowed = (
+        token.has_scope(Scope.IMPORT)
+        if token is not None and hasattr(token, "has_scope")
+        else request.user.is_admin_role
+    )
+    if not allowed:
+        raise PermissionDenied("created_at needs a token with the `import` scope.")
+
+
+def _ticket_response(ticket_id: int, status_code: int = 200) -> Response:
+    ticket = ticket_queryset().get(pk=ticket_id)
+    response = Response(TicketSerializer(ticket).data, status=status_code)
+    response["ETag"] = f'"{ticket.version}"'
+    return response
+
+
+def _expected_version(request) -> int | None:
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidRequest('If-Match must be a ticket version, e.g. "3".', param="If-Match")
+    return int(value)
+
+
+class TicketList(APIView):
+    permission_classes = [TicketScopes]
+
+    @extend_schema(
+        operation_id="tickets_list",
+        parameters=[
+            OpenApiParameter(
+                "ordering",
+                OpenApiTypes.STR,
+                enum=list(ORDERINGS),
+                description="default -created_at",
+            ),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1-200, default 50"),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+            OpenApiParameter("status", OpenApiTypes.STR, many=True),
+            OpenApiParameter("priority", OpenApiTypes.STR, many=True),
+            OpenApiParameter("queue", OpenApiTypes.STR),
+            OpenApiParameter("assignee", OpenApiTypes.STR),
+            OpenApiParameter("organization", OpenApiTypes.STR),
+            OpenApiParameter("tag", OpenApiTypes.STR),
+            OpenApiParameter("sla", OpenApiTypes.STR, enum=["breached", "at_risk", "active"]),
+            OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+            OpenApiParameter("updated_after", OpenApiTypes.DATETIME),
+            OpenApiParameter("q", OpenApiTypes.STR),
+        ],
+        responses={200: paginated(TicketSerializer), **ERRORS},
+    )
+    def get(self, request):
+        ordering = request.query_params.get("ordering") or "-created_at"
+        if ordering not in ORDERINGS:
+            raise InvalidRequest(f"Order by one of: {', '.join(ORDERINGS)}.", param="ordering")
+        qs = ticket_queryset()
+        if "urgency" in ORDERINGS[ordering][0]:
+            qs = qs.annotate(
+                urgency=Coalesce("next_due_at", Value(FAR_FUTURE, output_field=DateTimeField()))
+            )
+        filters = TicketFilter(request.query_params, queryset=qs, request=request)
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        return paginate(
+            request, filters.qs, TicketSerializer, ordering=ORDERINGS[ordering], view=self
+        )
+
+    @extend_schema(
+        operation_id="tickets_create",
+        request=TicketCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Repeat a creation safely: same key and body, same response (24 h).",
+            )
+        ],
+        responses={
+            201: TicketSerializer,
+            409: OpenApiResponse(description="idempotency_error"),
+            **ERRORS,
+        },
+    )
+    def post(self, request):
+        serializer = TicketCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _check_import(request, request.data)
+        data = serializer.validated_data
+
+        def create() -> tuple[int, dict]:
+            requester = data["requester"]
+            ticket = services.ticket_create(
+                actor=request.user,
+                subject=data["subject"],
+                description=data["description"],
+                requester_email=requester["email"],
+                requester_name=requester.get("name", ""),
+                organization=data.get("organization"),
+                priority=data["priority"],
+                channel=data["channel"],
+                queue=data.get("queue"),
+                tags=data.get("tags", []),
+                external_id=data.get("external_id", ""),
+                created_at=data.get("created_at"),
+            )
+            return 201, _ticket_response(ticket.pk).data
+
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            status_code, body = create()
+            replayed = False
+        else:
+            status_code, body, replayed = run_once(
+                user=request.user, key=check_key(key), body=request.data, create=create
+            )
+        response = Response(body, status=status_code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class TicketDetail(APIView):
+    permission_classes = [TicketScopes]
+
+    @extend_schema(operation_id="tickets_retrieve", responses={200: TicketSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        get_object_or_404(Ticket.objects.only("id"), pk=pk)
+        return _ticket_response(pk)
+
+    @extend_schema(
+        operation_id="tickets_partial_update",
+        request=TicketPatchSerializer,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The version you read; a stale one gets 412 and changes nothing.",
+            )
+        ],
+        responses={
+            200: TicketSerializer,
+            409: OpenApiResponse(description="conflict"),
+            412: OpenApiResponse(description="precondition_failed"),
+            **ERRORS,
+        },
+    )
+    def patch(self, request, pk: int):
+        serializer = TicketPatchSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        changes = {
+            k: data[k] for k in ("subject", "status", "priority", "queue", "tags") if k in data
+        }
+        if "assignee" in data:
+            changes["assignee"] = data["assignee"]
+        services.ticket_update(
+            ticket_id=pk, actor=request.user, expected_version=_expected_version(request), **changes
+        )
+        return _ticket_response(pk)
+
+
+class TicketMessages(APIView):
+    permission_classes = [TicketScopes]
+
+    @extend_schema(
+        operation_id="tickets_messages_list",
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        responses={200: paginated(MessageSerializer), **ERRORS},
+    )
+    def get(self, request, pk: int):
+        ticket = get_object_or_404(Ticket.objects.only("id"), pk=pk)
+        qs = ticket.messages.select_related("author")
+        return paginate(request, qs, MessageSerializer, ordering=("created_at", "id"), view=self)
+
+    @extend_schema(
+        operation_id="tickets_messages_create",
+        request=MessageCreateSerializer,
+        responses={201: MessageSerializer, 409: OpenApiResponse(description="conflict"), **ERRORS},
+    )
+    def post(self, request, pk: int):
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _check_import(request, request.data)
+        data = serializer.validated_data
+        message = services.ticket_add_message(
+            ticket_id=pk,
+            actor=request.user,
+            body=data["body"],
+            public=data["public"],
+            author_type=data["author_type"],
+            created_at=data.get("created_at"),
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class TicketEvents(APIView):
+    permission_classes = [TicketScopes]
+
+    @extend_schema(
+        operation_id="tickets_events_list",
+        parameters=[
+            OpenApiParameter("limit", OpenApiTypes.INT),
+            OpenApiParameter("cursor", OpenApiTypes.STR),
+        ],
+        responses={200: paginated(EventSerializer), **ERRORS},
+    )
+    def get(self, request, pk: int):
+        ticket = get_object_or_404(Ticket.objects.only("id"), pk=pk)
+        qs = ticket.events.select_related("actor")
+        return paginate(request, qs, EventSerializer, ordering=("at", "id"), view=self)
+
+
+class QueueList(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+
+    @extend_schema(
+        operation_id="queues_list", responses={200: paginated(QueueSerializer), **ERRORS}
+    )
+    def get(self, request):
+        if not (token_has(request, Scope.TICKETS_READ) or token_has(request, Scope.TICKETS_WRITE)):
+            raise PermissionDenied("This token lacks the tickets:read scope.")
+        return paginate(
+            request, Queue.objects.all(), QueueSerializer, ordering=("slug",), view=self
+        )
+
+    @extend_schema(
+        operation_id="queues_create",
+        request=QueueSerializer,
+        responses={201: QueueSerializer, **ERRORS},
+    )
+    def post(self, request):
+        serializer = QueueSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        queue = services.queue_create(**serializer.validated_data)
+        return Response(QueueSerializer(queue).data, status=status.HTTP_201_CREATED)
+
+
+class QueueDetail(APIView):
+    permission_classes = [IsAdminOrReadOnly]
+
+    @extend_schema(operation_id="queues_retrieve", responses={200: QueueSerializer, **ERRORS})
+    def get(self, request, slug: str):
+        return Response(QueueSerializer(get_object_or_404(Queue, slug=slug)).data)
+
+    @extend_schema(
+        operation_id="queues_partial_update",
+        request=QueueSerializer(partial=True),
+        responses={200: QueueSerializer, **ERRORS},
+    )
+    def patch(self, request, slug: str):
+        queue = get_object_or_404(Queue, slug=slug)
+        serializer = QueueSerializer(queue, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        queue = services.queue_update(queue=queue, **serializer.validated_data)
+        return Response(QueueSerializer(queue).data)
