@@ -134,7 +134,12 @@ def recompute_all() -> int:
 
     from .services import ticket_sla_recompute
 
-    ids = list(Ticket.objects.filter(sla_stale=True).values_list("id", flat=True))
-    for ticket_id in ids:
-        ticket_sla_recompute(ticket_id=ticket_id)
-    return len(ids)
+    total = 0
+    # Escalation actions (raise priority, move queue) change tickets, which marks them
+    # stale again; a few passes settle them, as the reconciliation sweep would.
+    for _ in range(3):
+        ids = list(Ticket.objects.filter(sla_stale=True).values_list("id", flat=True))
+        for ticket_id in ids:
+            ticket_sla_recompute(ticket_id=ticket_id)
+        total += len(ids)
+    return total

@@ -1,0 +1,155 @@
+"""Reads for the agent workspace: who sees what, queues by SLA urgency, one ticket."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from sla.models import Escalation, SlaTimer
+from tickets.models import UNSOLVED_STATUSES, Queue, QueueKind, Ticket, TicketEvent
+
+PAGE_SIZE = 50
+
+
+def visible_queue_kinds(user: User) -> tuple[str, ...]:
+    """Agents work support queues, engineers Engineering ones; leads and admins both."""
+    if user.is_lead_or_admin:
+        return (QueueKind.SUPPORT, QueueKind.ENGINEERING)
+    if user.role == Role.ENGINEER:
+        return (QueueKind.ENGINEERING,)
+    return (QueueKind.SUPPORT,)
+
+
+def visible_queues(user: User) -> QuerySet[Queue]:
+    return Queue.objects.filter(kind__in=visible_queue_kinds(user)).order_by("kind", "name")
+
+
+def queue_for(user: User, slug: str) -> Queue:
+    queue = Queue.objects.filter(slug=slug).first()
+    if queue is None or queue.kind not in visible_queue_kinds(user):
+        raise PermissionDenied("This queue belongs to another team.")
+    return queue
+
+
+def ticket_visible(user: User, ticket: Ticket) -> bool:
+    """Agents see support tickets and the ones they escalated; engineers see tickets in
+    Engineering queues or escalated to them."""
+    if ticket.queue.kind in visible_queue_kinds(user):
+        return True
+    if user.role == Role.ENGINEER:
+        return ticket.escalations.exists()
+    return ticket.assignee_id == user.pk or ticket.escalations.filter(created_by=user).exists()
+
+
+@dataclass
+class Badge:
+    """The SLA badge of a queue row: the most urgent running timer."""
+
+    state: str  # active, warning, breached, paused, met, none
+    due_at: datetime | None = None
+    warning_at: datetime | None = None
+    metric: str = ""
+
+
+def badge_for(timers: list[SlaTimer], now: datetime) -> Badge:
+    running = [t for t in timers if t.running and t.due_at is not None]
+    breached = [t for t in running if t.status == "breached"]
+    if breached:
+        worst = min(breached, key=lambda t: t.breached_at or t.due_at)
+        return Badge("breached", worst.breached_at or worst.due_at, None, worst.metric)
+    if running:
+        soonest = min(running, key=lambda t: t.due_at)
+        if soonest.due_at <= now:
+            return Badge("breached", soonest.due_at, None, soonest.metric)
+        state = "warning" if soonest.warning_at and soonest.warning_at <= now else "active"
+        return Badge(state, soonest.due_at, soonest.warning_at, soonest.metric)
+    if any(t.status == "paused" for t in timers):
+        return Badge("paused", None, None, "resolution")
+    if timers and all(t.status in ("met", "cancelled") for t in timers):
+        return Badge("met")
+    return Badge("none")
+
+
+def queue_tickets(*, base: QuerySet[Ticket], unsolved_only: bool) -> QuerySet[Ticket]:
+    """Tickets by SLA urgency: breached first, then the soonest deadline, then the oldest.
+    Constant number of queries however many rows are shown."""
+    breached = SlaTimer.objects.filter(ticket=OuterRef("pk"), running=True, status="breached")
+    qs = base
+    if unsolved_only:
+        qs = qs.filter(status__in=UNSOLVED_STATUSES)
+    return (
+        qs.select_related("queue", "assignee", "requester", "organization")
+        .prefetch_related(
+            Prefetch(
+                "sla_timers",
+                queryset=SlaTimer.objects.filter(Q(running=True) | Q(status="paused")),
+                to_attr="live_timers",
+            )
+        )
+        .annotate(is_breached=Exists(breached))
+        .order_by(
+            F("is_breached").desc(),
+            F("next_due_at").asc(nulls_last=True),
+            "created_at",
+            "id",
+        )
+    )
+
+
+def attach_badges(tickets: list[Ticket]) -> list[Ticket]:
+    now = timezone.now()
+    for ticket in tickets:
+        ticket.badge = badge_for(ticket.live_timers, now)
+    return tickets
+
+
+def ticket_page(ticket_id: int) -> Ticket:
+    return (
+        Ticket.objects.select_related("queue", "assignee", "requester", "organization")
+        .prefetch_related(
+            "sla_timers",
+            Prefetch(
+                "escalations",
+                queryset=Escalation.objects.select_related(
+                    "rule", "from_queue", "to_queue", "acknowledged_by", "created_by"
+                ).order_by("-created_at"),
+            ),
+        )
+        .get(pk=ticket_id)
+    )
+
+
+def conversation(ticket: Ticket):
+    return ticket.messages.select_related("author").order_by("created_at", "id")
+
+
+def history(ticket: Ticket):
+    return ticket.events.select_related("actor").order_by("-at", "-id")[:200]
+
+
+def changes_since(ticket: Ticket, since: datetime | None) -> list[TicketEvent]:
+    """What happened to the ticket after a form was rendered (for "no lost work")."""
+    if since is None:
+        return []
+    return list(
+        ticket.events.filter(recorded_at__gt=since).select_related("actor").order_by("at", "id")
+    )
+
+
+def other_open_tickets(ticket: Ticket) -> QuerySet[Ticket]:
+    return (
+        Ticket.objects.filter(requester_id=ticket.requester_id, status__in=UNSOLVED_STATUSES)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:10]
+    )
+
+
+def awaiting_acknowledgement() -> QuerySet[Escalation]:
+    return (
+        Escalation.objects.filter(acknowledged_at__isnull=True)
+        .select_related("ticket", "rule", "from_queue", "to_queue", "created_by")
+        .order_by("created_at")
+    )

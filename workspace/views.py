@@ -1,0 +1,319 @@
+"""The agent workspace: thin views over tickets' and sla's services and our selectors.
+
+Every change posts through htmx and gets the re-rendered ticket back (no full reload); a
+form carries the ticket version it was rendered with, so a change made meanwhile by someone
+else is shown to the agent instead of being overwritten, and the draft is kept."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from sla import selectors as sla_selectors
+from sla import services as sla_services
+from support_desk.errors import ApplicationError, PreconditionFailed
+from tickets import services as ticket_services
+from tickets.api.filters import TicketFilter
+from tickets.models import Priority, Status, Ticket
+
+from . import selectors
+from .forms import BulkForm, EscalateForm, ReplyForm, TicketUpdateForm
+from .macros import macro_render
+from .models import Macro
+
+
+def _template(request, full: str, partial: str) -> str:
+    """htmx polling asks for the rows only."""
+    return partial if request.htmx and request.htmx.target == "queue-rows" else full
+
+
+def _queue_page(request, *, base, title: str, queue=None):
+    filters = TicketFilter(request.GET, queryset=base, request=request)
+    errors = None
+    if filters.is_valid():
+        qs = filters.qs
+    else:
+        errors, qs = filters.errors, base
+    explicit_status = bool(request.GET.getlist("status"))
+    qs = selectors.queue_tickets(base=qs, unsolved_only=not explicit_status)
+    page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    tickets = selectors.attach_badges(list(page.object_list))
+    context = {
+        "title": title,
+        "queue": queue,
+        "tickets": tickets,
+        "page": page,
+        "filter_errors": errors,
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "sla_states": [("breached", "Breached"), ("at_risk", "At risk"), ("active", "Running")],
+        "selected": request.GET,
+        "assignees": _assignees(),
+        "now": timezone.now(),
+    }
+    return render(
+        request, _template(request, "workspace/queue.html", "workspace/_rows.html"), context
+    )
+
+
+def _assignees():
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True).order_by("username").only("username")
+
+
+@login_required
+@require_GET
+def my_tickets(request):
+    kinds = selectors.visible_queue_kinds(request.user)
+    base = Ticket.objects.filter(assignee=request.user, queue__kind__in=kinds)
+    return _queue_page(request, base=base, title="My tickets")
+
+
+@login_required
+@require_GET
+def queue_view(request, slug: str):
+    queue = selectors.queue_for(request.user, slug)
+    return _queue_page(
+        request, base=Ticket.objects.filter(queue=queue), title=queue.name, queue=queue
+    )
+
+
+def _ticket_for(request, pk: int) -> Ticket:
+    try:
+        ticket = selectors.ticket_page(pk)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket.") from None
+    if not selectors.ticket_visible(request.user, ticket):
+        raise PermissionDenied("This ticket belongs to another team.")
+    return ticket
+
+
+def _initial(ticket: Ticket) -> dict:
+    return {"version": ticket.version, "rendered_at": timezone.now()}
+
+
+def _ticket_context(request, ticket: Ticket, **overrides) -> dict:
+    initial = _initial(ticket)
+    context = {
+        "ticket": ticket,
+        "conversation": selectors.conversation(ticket),
+        "history": selectors.history(ticket),
+        "timers": sla_selectors.ticket_sla_explained(ticket),
+        "escalations": list(ticket.escalations.all()),
+        "other_tickets": selectors.other_open_tickets(ticket),
+        "macros": Macro.objects.filter(active=True),
+        "reply_form": ReplyForm(initial=initial),
+        "update_form": TicketUpdateForm(
+            initial={
+                **initial,
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "queue": ticket.queue.slug,
+                "assignee": ticket.assignee.username if ticket.assignee else None,
+                "tags": ", ".join(ticket.tags),
+            }
+        ),
+        "escalate_form": EscalateForm(),
+        "can_acknowledge": request.user.can_acknowledge_escalations,
+        "changes": None,
+    }
+    context.update(overrides)
+    return context
+
+
+def _render_ticket(request, ticket_id: int, **overrides):
+    ticket = _ticket_for(request, ticket_id)
+    return render(request, "workspace/ticket.html", _ticket_context(request, ticket, **overrides))
+
+
+@login_required
+@require_GET
+def ticket_detail(request, pk: int):
+    return _render_ticket(request, pk)
+
+
+def _stale(request, ticket_id: int, form, form_name: str):
+    """Keep the agent's draft, point it at the current version, show what changed."""
+    ticket = _ticket_for(request, ticket_id)
+    data = form.data.copy()
+    data["version"] = ticket.version
+    data["rendered_at"] = timezone.now().isoformat()
+    since = form.cleaned_data.get("rendered_at")
+    kept = type(form)(data)
+    kept.is_valid()
+    return render(
+        request,
+        "workspace/ticket.html",
+        _ticket_context(
+            request,
+            ticket,
+            **{form_name: kept},
+            changes=selectors.changes_since(ticket, since),
+        ),
+    )
+
+
+def _apply_error(form, error: ApplicationError) -> None:
+    field = error.param if error.param in form.fields else None
+    form.add_error(field, error.message)
+
+
+@login_required
+@require_POST
+def ticket_reply(request, pk: int):
+    _ticket_for(request, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _render_ticket(request, pk, reply_form=form)
+    data = form.cleaned_data
+    try:
+        ticket_services.ticket_add_message(
+            ticket_id=pk,
+            actor=request.user,
+            body=data["body"],
+            public=data["public"],
+            then_status=data["then_status"] or None,
+            expected_version=data["version"],
+        )
+    except PreconditionFailed:
+        return _stale(request, pk, form, "reply_form")
+    except ApplicationError as error:
+        _apply_error(form, error)
+        return _render_ticket(request, pk, reply_form=form)
+    messages.success(request, "Reply sent." if data["public"] else "Internal note added.")
+    return _render_ticket(request, pk)
+
+
+@login_required
+@require_POST
+def ticket_update(request, pk: int):
+    _ticket_for(request, pk)
+    form = TicketUpdateForm(request.POST)
+    if not form.is_valid():
+        return _render_ticket(request, pk, update_form=form)
+    data = form.cleaned_data
+    try:
+        ticket_services.ticket_update(
+            ticket_id=pk,
+            actor=request.user,
+            expected_version=data["version"],
+            status=data["status"],
+            priority=data["priority"],
+            queue=data["queue"],
+            assignee=data["assignee"],
+            tags=data["tags"],
+        )
+    except PreconditionFailed:
+        return _stale(request, pk, form, "update_form")
+    except ApplicationError as error:
+        _apply_error(form, error)
+        return _render_ticket(request, pk, update_form=form)
+    messages.success(request, "Ticket updated.")
+    return _render_ticket(request, pk)
+
+
+@login_required
+@require_POST
+def ticket_escalate(request, pk: int):
+    _ticket_for(request, pk)
+    form = EscalateForm(request.POST)
+    if not form.is_valid():
+        return _render_ticket(request, pk, escalate_form=form)
+    data = form.cleaned_data
+    try:
+        sla_services.escalation_create_manual(
+            ticket_id=pk,
+            actor=request.user,
+            to_queue=data["to_queue"],
+            impact=data["impact"],
+            steps=data["steps"],
+            account_ids=data["account_ids"],
+            links=data["links"],
+        )
+    except ApplicationError as error:
+        _apply_error(form, error)
+        return _render_ticket(request, pk, escalate_form=form)
+    messages.success(request, f"Escalated to {data['to_queue'].name}.")
+    return _render_ticket(request, pk)
+
+
+@login_required
+@require_GET
+def macro_text(request, pk: int, macro_id: int):
+    ticket = _ticket_for(request, pk)
+    macro = Macro.objects.filter(pk=macro_id, active=True).first()
+    if macro is None:
+        raise Http404("No such macro.")
+    text = macro_render(macro.body, ticket=ticket, agent=request.user)
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+def _can_acknowledge(request) -> None:
+    if not request.user.can_acknowledge_escalations:
+        raise PermissionDenied("Only engineers, leads and admins handle escalations.")
+
+
+@login_required
+@require_GET
+def escalations(request):
+    _can_acknowledge(request)
+    return render(
+        request,
+        "workspace/escalations.html",
+        {"awaiting": selectors.awaiting_acknowledgement()[:200]},
+    )
+
+
+@login_required
+@require_POST
+def escalation_acknowledge(request, pk: int):
+    _can_acknowledge(request)
+    try:
+        escalation = sla_services.escalation_acknowledge(escalation_id=pk, actor=request.user)
+        messages.success(request, f"Escalation on #{escalation.ticket_id} acknowledged.")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    target = request.POST.get("next") or "/escalations/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/escalations/"
+    return redirect(target)
+
+
+@login_required
+@require_POST
+def bulk_update(request):
+    ids = [int(i) for i in request.POST.getlist("ticket") if i.isdigit()]
+    form = BulkForm(request.POST, ticket_ids=ids)
+    back = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "/"
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(back)
+    changes = {}
+    if form.cleaned_data["assignee"]:
+        changes["assignee"] = form.cleaned_data["assignee"]
+    if form.cleaned_data["status"]:
+        changes["status"] = form.cleaned_data["status"]
+    done, failed = 0, []
+    for ticket in Ticket.objects.filter(pk__in=form.cleaned_data["ticket"]).select_related("queue"):
+        if not selectors.ticket_visible(request.user, ticket):
+            failed.append(f"#{ticket.pk}: not your team's ticket")
+            continue
+        try:
+            ticket_services.ticket_update(ticket_id=ticket.pk, actor=request.user, **changes)
+            done += 1
+        except ApplicationError as error:
+            failed.append(f"#{ticket.pk}: {error.message}")
+    if done:
+        messages.success(request, f"Updated {done} ticket{'s' if done != 1 else ''}.")
+    for failure in failed:
+        messages.error(request, failure)
+    return redirect(back)
