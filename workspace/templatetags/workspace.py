@@ -85,3 +85,8 @@ def event_text(event) -> str:
     if kind == "created":
         return f"created via {data.get('channel', '?')} ({data.get('priority', '')})"
     return kind.replace("_", " ")
+
+
+@register.filter
+def metric_label(metric: str) -> str:
+    return (metric or "").replace("_", " ").capitalize()
