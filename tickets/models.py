@@ -125,6 +125,18 @@ class Ticket(models.Model):
             models.Index(
                 fields=["assignee", "status", "next_due_at"], name="ticket_assignee_urgency"
             ),
+            # The workspace's queue pages: unsolved tickets by urgency, read in index order
+            # so a page of 50 costs the same with 100 or 100,000 open tickets.
+            models.Index(
+                fields=["queue", "next_due_at", "created_at", "id"],
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                name="ticket_open_queue_urgency",
+            ),
+            models.Index(
+                fields=["assignee", "next_due_at", "created_at", "id"],
+                condition=Q(status__in=["new", "open", "pending", "on_hold"]),
+                name="ticket_open_mine_urgency",
+            ),
             models.Index(fields=["created_at"], name="ticket_created"),
             models.Index(fields=["updated_at"], name="ticket_updated"),
             models.Index(fields=["id"], condition=Q(sla_stale=True), name="ticket_sla_stale"),
