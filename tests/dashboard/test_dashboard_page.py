@@ -337,8 +337,9 @@ def test_query_count_is_bounded_and_independent_of_data(lead_client, request):
     request.getfixturevalue("activity")
     with CaptureQueriesContext(connection) as full:
         assert lead_client.get(URL, PERIOD).status_code == 200
-    # One more with data: the names of the agents in the workload table.
-    assert len(empty) <= len(full) <= 16
+    # One more with data: the names of the agents in the workload table. The navigation
+    # bar's queue list (base.html) is one more, constant query.
+    assert len(empty) <= len(full) <= 17
 
 
 def test_workload_and_escalations_follow_ticket_filters(activity, lead_client):

@@ -102,15 +102,14 @@ def test_sweep_detects_a_breach_as_it_comes_due(desk, worker):
 
 
 def _subprocess_env(**extra: str) -> dict[str, str]:
-    db = settings.DATABASES["default"]
-    host = db["HOST"] or ""
-    if host.startswith("/"):
-        url = f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@/{db['NAME']}?host={host}"
-    else:
-        url = (
-            f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@{host or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        )
+    """The environment of a process that must use this test's database (the configured
+    URL with the test database's name) and, unless overridden, the same broker."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from support_desk.env import env_str
+
+    base = urlsplit(env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    url = urlunsplit(base._replace(path="/" + settings.DATABASES["default"]["NAME"]))
     return {**os.environ, "DATABASE_URL": url, "DB_CONN_MAX_AGE": "0", **extra}
 
 
