@@ -31,9 +31,17 @@ def sla_sweep_task() -> int:
     return handled
 
 
+RECONCILE_BATCH = 500
+
+
 @shared_task(name="sla.reconcile")
 def sla_reconcile_task() -> int:
-    return services.sla_reconcile(limit=500)
+    """One batch; a full batch means more are waiting (a policy change marked every open
+    ticket stale), so the next batch is queued at once rather than at the next beat."""
+    handled = services.sla_reconcile(limit=RECONCILE_BATCH)
+    if handled == RECONCILE_BATCH:
+        sla_reconcile_task.delay()
+    return handled
 
 
 @shared_task(name="sla.recompute_open_tickets")
