@@ -1,6 +1,7 @@
 """Support Desk settings: every value comes from the environment (see .env.example)."""
 
 import dj_database_url
+from kombu import Queue as KombuQueue
 
 from .env import BASE_DIR, env_bool, env_int, env_list, env_str
 
@@ -128,6 +129,11 @@ SLA_LATE_AFTER_SECONDS = env_int("SLA_LATE_AFTER_SECONDS", 60, minimum=1)
 # Publishing a task when Redis is down must fail fast: the stale mark keeps the work.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE: dict = {}
+# Breach sweeps get their own queue, which every worker also consumes: a flood of recompute
+# tasks (an import, a policy change) must not delay breach detection behind it.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (KombuQueue("celery"), KombuQueue("sla-sweep"))
+CELERY_TASK_ROUTES = {"sla.sweep": {"queue": "sla-sweep"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -67,7 +67,9 @@ def run(scale: float) -> dict:
     beat = _start("beat", "-l", "warning", "-s", str(beat_file))
     try:
         time.sleep(4)  # both up
-        start = timezone.now() + timedelta(seconds=10)
+        # Far enough ahead that every ticket exists (and its on-commit recompute has run)
+        # before the first one comes due: about 20 ms each here, so 60 ms is generous.
+        start = timezone.now() + timedelta(seconds=10 + 0.06 * n)
         due: dict[int, object] = {}
         for i in range(n):
             due_at = start + timedelta(seconds=SPREAD_S * i / n)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from support_desk.errors import ApplicationError, Conflict, InvalidRequest
+from support_desk.errors import Conflict, InvalidRequest
 from tickets.models import IdempotencyRecord
 
 KEEP_FOR = timedelta(hours=24)
@@ -45,39 +45,29 @@ def check_key(key: str) -> str:
 def run_once(
     *, user, key: str, body: object, create: Callable[[], tuple[int, dict]]
 ) -> tuple[int, dict, bool]:
-    """Run `create` at most once per (user, key). Returns (status, body, replayed)."""
+    """Run `create` at most once per (user, key). Returns (status, body, replayed).
+
+    One transaction: INSERT ... ON CONFLICT DO NOTHING, then lock the row. A concurrent
+    request with the same key blocks in its INSERT until ours commits (then replays our
+    stored response) or rolls back (then it creates the ticket itself): a rejected request
+    leaves no record behind, so a corrected request may reuse the key."""
     fingerprint = request_fingerprint(body)
-    for _ in range(3):
-        with transaction.atomic():
-            IdempotencyRecord.objects.bulk_create(
-                [IdempotencyRecord(user=user, key=key, request_hash=fingerprint)],
-                ignore_conflicts=True,
+    with transaction.atomic():
+        IdempotencyRecord.objects.bulk_create(
+            [IdempotencyRecord(user=user, key=key, request_hash=fingerprint)],
+            ignore_conflicts=True,
+        )
+        record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
+        if record.request_hash != fingerprint:
+            raise IdempotencyMismatch(
+                "This Idempotency-Key was used with a different request body."
             )
-        try:
-            with transaction.atomic():
-                record = (
-                    IdempotencyRecord.objects.select_for_update().filter(user=user, key=key).first()
-                )
-                if record is None:
-                    continue  # the first attempt failed and released the key: try again
-                if record.request_hash != fingerprint:
-                    raise IdempotencyMismatch(
-                        "This Idempotency-Key was used with a different request body."
-                    )
-                if record.response_status is not None:
-                    return record.response_status, record.response_body, True
-                status, response = create()
-                record.response_status, record.response_body = status, response
-                record.save(update_fields=["response_status", "response_body"])
-                return status, response, False
-        except ApplicationError as error:
-            if not isinstance(error, IdempotencyMismatch):
-                # Nothing was created: free the key so a corrected request can use it.
-                IdempotencyRecord.objects.filter(
-                    user=user, key=key, response_status__isnull=True
-                ).delete()
-            raise
-    raise Conflict("The request with this Idempotency-Key is still being processed; retry.")
+        if record.response_status is not None:
+            return record.response_status, record.response_body, True
+        status, response = create()
+        record.response_status, record.response_body = status, response
+        record.save(update_fields=["response_status", "response_body"])
+        return status, response, False
 
 
 def idempotency_purge(*, now=None) -> int:

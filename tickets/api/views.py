@@ -164,7 +164,10 @@ class TicketList(APIView):
                 external_id=data.get("external_id", ""),
                 created_at=data.get("created_at"),
             )
-            return 201, _ticket_response(ticket.pk).data
+            # A new ticket has no timers or escalations yet (they are computed after
+            # commit), so it is represented as it stands instead of read back.
+            ticket._prefetched_objects_cache = {"sla_timers": [], "escalations": []}
+            return 201, TicketSerializer(ticket).data
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
