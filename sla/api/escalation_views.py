@@ -67,6 +67,7 @@ class ExplainedTimerSerializer(serializers.Serializer):
     warning_at = serializers.DateTimeField(allow_null=True)
     fulfilled_at = serializers.DateTimeField(allow_null=True)
     breached_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
     elapsed_seconds = serializers.IntegerField()
     target_minutes = serializers.IntegerField()
     business_hours = serializers.BooleanField()

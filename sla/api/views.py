@@ -15,7 +15,7 @@ from tickets.api.pagination import paginate, paginated
 from .. import config_services
 from ..models import Calendar, EscalationRule, SlaPolicy
 from ..preview import sla_preview
-from .escalation_views import SegmentSerializer
+from .escalation_views import ExplainedTimerSerializer
 from .serializers import CalendarSerializer, PolicySerializer, RuleSerializer
 
 ERRORS = {
@@ -265,20 +265,6 @@ class RuleDetail(_Item):
         config_services.rule_delete(rule=obj)
 
 
-class PreviewTimerSerializer(serializers.Serializer):
-    metric = serializers.CharField()
-    cycle = serializers.IntegerField()
-    status = serializers.CharField()
-    started_at = serializers.DateTimeField()
-    due_at = serializers.DateTimeField(allow_null=True)
-    warning_at = serializers.DateTimeField(allow_null=True)
-    fulfilled_at = serializers.DateTimeField(allow_null=True)
-    breached_at = serializers.DateTimeField(allow_null=True)
-    cancelled_at = serializers.DateTimeField(allow_null=True)
-    elapsed_seconds = serializers.IntegerField()
-    segments = SegmentSerializer(many=True)
-
-
 class FiringSerializer(serializers.Serializer):
     rule = serializers.CharField(source="rule.name")
     metric = serializers.CharField()
@@ -309,7 +295,7 @@ class SlaPreview(APIView):
                 name="SlaPreviewResponse",
                 fields={
                     "now": serializers.DateTimeField(),
-                    "timers": PreviewTimerSerializer(many=True),
+                    "timers": ExplainedTimerSerializer(many=True),
                     "escalations": FiringSerializer(many=True),
                     "upcoming_escalations": FiringSerializer(many=True),
                 },
@@ -322,7 +308,7 @@ class SlaPreview(APIView):
         return Response(
             {
                 "now": serializers.DateTimeField().to_representation(result["now"]),
-                "timers": PreviewTimerSerializer(result["timers"], many=True).data,
+                "timers": ExplainedTimerSerializer(result["timers"], many=True).data,
                 "escalations": FiringSerializer(result["firings"], many=True).data,
                 "upcoming_escalations": FiringSerializer(result["upcoming"], many=True).data,
             }
