@@ -49,6 +49,8 @@ def _interrupt(signum, frame):
 
 def main() -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops everything cleanly, like Ctrl-C
+    # Ctrl-C works even when started from a shell that ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
     parser.add_argument("--web-workers", type=int, default=3)
@@ -62,6 +64,7 @@ def main() -> int:
         name, _, value = line.partition("=")
         os.environ.setdefault(name, value)
     os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
+    os.environ.setdefault("DESK_BASE_URL", f"http://127.0.0.1:{args.port}")
     manage("migrate", "--noinput")
     manage("collectstatic", "--noinput", "-v", "0")
     manage("seed_demo", "--if-empty")
@@ -74,9 +77,10 @@ def main() -> int:
             "--workers", str(args.web_workers),
             "--access-logfile", "-",
         ],
-        "worker": [PY, "-m", "celery", "-A", "support_desk", "worker", "-l", "info", "-c", "2"],
+        # Warnings only: the sweep runs every second and would flood the terminal at INFO.
+        "worker": [PY, "-m", "celery", "-A", "support_desk", "worker", "-l", "warning", "-c", "2"],
         "beat": [
-            PY, "-m", "celery", "-A", "support_desk", "beat", "-l", "info",
+            PY, "-m", "celery", "-A", "support_desk", "beat", "-l", "warning",
             "-s", str(run_dir / "celerybeat-schedule"),
             "--pidfile", str(run_dir / "celerybeat.pid"),
         ],

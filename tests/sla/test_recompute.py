@@ -159,3 +159,20 @@ def test_ticket_without_matching_policy_has_no_timers():
     recompute_at(ticket, ny(2026, 3, 3, 10, 5))
     assert not SlaTimer.objects.filter(ticket=ticket).exists()
     assert Ticket.objects.get(pk=ticket.pk).sla_stale is False
+
+
+def test_escalation_emails_are_sent_once_after_the_firing(mailoutbox):
+    from sla.services import notifications_send
+
+    lead = UserFactory(role=Role.LEAD, email="lena@desk.test")
+    SlaPolicyFactory(targets=[("normal", "first_reply", 120)])
+    EscalationRuleFactory(name="Tell the leads", after_minutes=0, action="notify")
+    ticket = new_ticket(ny(2026, 1, 9, 16, 30))
+    recompute_at(ticket, ny(2026, 1, 12, 12, 0))
+
+    assert notifications_send() == 1
+    assert notifications_send() == 0  # claimed: never sent twice
+    (mail,) = mailoutbox
+    assert mail.to == [lead.email]
+    assert f"#{ticket.pk}" in mail.subject
+    assert f"/tickets/{ticket.pk}/" in mail.body
