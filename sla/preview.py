@@ -1,6 +1,6 @@
 """POST /api/v1/sla/preview: what-if with the very engine live tickets use (DESIGN §5)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -20,6 +20,7 @@ from .loading import calendar_from_model, policy_from_model, policy_match
 from .models import Calendar, SlaPolicy
 
 MAX_EVENTS = 1000
+MAX_SPAN = timedelta(days=3 * 366)
 
 
 def _error(param: str, message: str) -> serializers.ValidationError:
@@ -191,6 +192,8 @@ def sla_preview(body: object) -> dict:
             now = parse_aware(body["now"])
         except serializers.ValidationError as error:
             raise serializers.ValidationError({"now": error.detail}) from None
+    if abs(now - events[0].at) > MAX_SPAN:
+        raise _error("now", "A preview spans at most 3 years from its first event.")
     result = engine.compute(events=events, policy=policy, now=now, rules=rules)
     return {
         "now": now,

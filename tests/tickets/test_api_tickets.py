@@ -355,3 +355,13 @@ def test_every_endpoint_needs_authentication(api_client, method, path):
     response = getattr(api_client, method)(path, {}, format="json")
     assert response.status_code == 401, path
     assert error(response)["type"] == "authentication_error"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0028-07-14T01:27:13-20:53", "1850-01-01T00:00:00Z", "9999-12-31T23:59:59-14:00", "soon"],
+)
+def test_out_of_range_timestamps_are_400_not_500(client, value):
+    response = client.get("/api/v1/tickets", {"created_after": value})
+    assert response.status_code == 400
+    assert error(response)["param"] == "created_after"

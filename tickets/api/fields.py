@@ -1,9 +1,11 @@
 """Serializer fields with the API's rules (SLA_SPEC T1: timestamps carry an offset)."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from rest_framework import serializers
+
+MIN_YEAR, MAX_YEAR = 1970, 2999
 
 
 def parse_aware(value: object) -> datetime:
@@ -22,6 +24,19 @@ def parse_aware(value: object) -> datetime:
     if timezone.is_naive(parsed):
         raise serializers.ValidationError(
             "The timestamp needs a UTC offset (e.g. +00:00 or Z).", code="naive_datetime"
+        )
+    # Stored and compared in UTC; offsets beyond real time zones and far-off years are
+    # rejected here rather than by the database.
+    try:
+        offset_ok = abs(parsed.utcoffset()) <= timedelta(hours=14)
+        parsed = parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        offset_ok = False
+    if not offset_ok or not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise serializers.ValidationError(
+            f"The timestamp must have an offset within ±14:00 and a year from {MIN_YEAR} to "
+            f"{MAX_YEAR}.",
+            code="out_of_range",
         )
     return parsed
 
