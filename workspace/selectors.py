@@ -146,9 +146,12 @@ def other_open_tickets(ticket: Ticket) -> QuerySet[Ticket]:
     )
 
 
-def awaiting_acknowledgement() -> QuerySet[Escalation]:
-    return (
-        Escalation.objects.filter(acknowledged_at__isnull=True)
-        .select_related("ticket", "rule", "from_queue", "to_queue", "created_by")
-        .order_by("created_at")
+def awaiting_acknowledgement(user: User) -> QuerySet[Escalation]:
+    """Engineers see what was sent to Engineering queues; leads and admins see every
+    unacknowledged escalation, notify-only rule firings included."""
+    qs = Escalation.objects.filter(acknowledged_at__isnull=True)
+    if not user.is_lead_or_admin:
+        qs = qs.filter(to_queue__kind=QueueKind.ENGINEERING)
+    return qs.select_related("ticket", "rule", "from_queue", "to_queue", "created_by").order_by(
+        "created_at"
     )

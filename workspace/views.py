@@ -266,7 +266,7 @@ def escalations(request):
     return render(
         request,
         "workspace/escalations.html",
-        {"awaiting": selectors.awaiting_acknowledgement()[:200]},
+        {"awaiting": selectors.awaiting_acknowledgement(request.user)[:200]},
     )
 
 

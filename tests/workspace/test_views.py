@@ -129,7 +129,9 @@ def test_filters_and_search(client, agent, payments):
 
 
 def test_agents_do_not_see_engineering_queues_or_escalations(client, agent, engineering):
-    assert client.get("/queues/eng-payments/").status_code == 403
+    forbidden = client.get("/queues/eng-payments/")
+    assert forbidden.status_code == 403
+    assert "another team" in forbidden.content.decode()
     assert client.get("/escalations/").status_code == 403
     assert client.get("/dashboard/").status_code == 403
     assert "eng-payments" not in client.get("/").content.decode()
@@ -326,3 +328,23 @@ def test_bulk_assign_and_status(client, agent, payments):
     assert set(Ticket.objects.values_list("assignee__username", "status")) == {("alex", "open")}
     nothing = client.post("/bulk/", {"ticket": [first.pk], "next": "https://evil.example/"})
     assert nothing["Location"] == "/"
+
+
+def test_engineers_see_only_escalations_sent_to_engineering(client, payments, engineering):
+    from sla.services import escalation_create_manual
+
+    agent = UserFactory(role=Role.AGENT)
+    to_engineering = new_ticket(payments, "Webhooks failing")
+    escalation_create_manual(
+        ticket_id=to_engineering.pk, actor=agent, to_queue=engineering, impact="500s"
+    )
+    notify_only = new_ticket(payments, "Slow reply")
+    Escalation.objects.create(
+        ticket=notify_only, reason="first reply breached", fire_at=timezone.now()
+    )
+    client.force_login(UserFactory(role=Role.ENGINEER))
+    html = client.get("/escalations/").content.decode()
+    assert f'data-ticket-id="{to_engineering.pk}"' in html
+    assert f'data-ticket-id="{notify_only.pk}"' not in html
+    client.force_login(UserFactory(role=Role.LEAD))
+    assert f'data-ticket-id="{notify_only.pk}"' in client.get("/escalations/").content.decode()
