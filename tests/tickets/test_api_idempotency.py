@@ -109,3 +109,11 @@ def test_thirty_simultaneous_requests_create_one_ticket():
     bodies = [r.json() for r in responses]
     assert all(body == bodies[0] for body in bodies)
     assert bodies[0]["id"] == Ticket.objects.get().pk
+
+
+def test_beat_purges_idempotency_records_hourly():
+    import tickets.tasks  # noqa: F401  (registers the schedule)
+    from support_desk.celery import app
+
+    entry = app.conf.beat_schedule["tickets-idempotency-purge"]
+    assert entry["task"] == "tickets.idempotency_purge"
