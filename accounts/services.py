@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from .models import ApiToken, Scope, User, hash_token
+from .models import ApiToken, Scope, User, hash_token, role_scopes
 
 
 class InvalidScopes(ValueError):
@@ -19,6 +19,12 @@ def api_token_create(*, user: User, scopes: Iterable[str], name: str = "") -> tu
             f"unknown scopes {unknown}; choose from {', '.join(Scope.values)}"
             if unknown
             else f"at least one scope is required; choose from {', '.join(Scope.values)}"
+        )
+    beyond = [s for s in scopes if s not in role_scopes(user)]
+    if beyond:
+        raise InvalidScopes(
+            f"a {user.get_role_display().lower()}'s token cannot carry {', '.join(beyond)}; "
+            f"allowed: {', '.join(sorted(role_scopes(user))) or 'none'}"
         )
     raw = ApiToken.generate_raw()
     token = ApiToken.objects.create(

@@ -12,9 +12,13 @@ class SlaConfig(AppConfig):
 
         subscribe(enqueue_recompute)
 
+        from tickets.visibility import register_reach
+
         from .api.ticket_fields import register
+        from .visibility import escalation_reach
 
         register()
+        register_reach(escalation_reach)
 
 
 def enqueue_recompute(ticket_id: int) -> None:

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from tickets.models import Ticket
+from tickets.visibility import visible_tickets
 
 from . import engine
 from .models import Escalation
@@ -28,7 +29,7 @@ def escalation_list(
     *, user: User, ticket_id: int | None = None, status: str | None = None
 ) -> QuerySet[Escalation]:
     """Escalations, newest first. `status` is open (not acknowledged) or acknowledged."""
-    qs = Escalation.objects.select_related(
+    qs = Escalation.objects.filter(ticket__in=visible_tickets(user)).select_related(
         "rule", "from_queue", "to_queue", "acknowledged_by", "created_by", "ticket"
     )
     if ticket_id is not None:

@@ -1,6 +1,5 @@
 """Escalations and a ticket's explained timers (DESIGN §5 "SLA" and "Escalation")."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -8,11 +7,11 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Scope
-from accounts.permissions import CanAcknowledgeEscalations, TicketScopes, token_has
+from accounts.permissions import CanAcknowledgeEscalations, TicketScopes
 from support_desk.errors import InvalidRequest
 from tickets.api.pagination import paginated
 from tickets.models import Ticket
+from tickets.visibility import ticket_for
 
 from .. import selectors, services
 from ..models import Escalation
@@ -121,8 +120,6 @@ class EscalationAcknowledge(APIView):
 
     @extend_schema(request=None, responses=EscalationOutSerializer)
     def post(self, request, pk: int):
-        if not token_has(request, Scope.TICKETS_WRITE):
-            self.permission_denied(request, message="This token lacks the tickets:write scope.")
         escalation = services.escalation_acknowledge(escalation_id=pk, actor=request.user)
         return Response(EscalationOutSerializer(escalation).data)
 
@@ -132,9 +129,12 @@ class TicketSla(APIView):
 
     @extend_schema(responses=ExplainedTimerSerializer(many=True))
     def get(self, request, pk: int):
-        ticket = get_object_or_404(
-            Ticket.objects.select_related("queue", "organization").prefetch_related("sla_timers"),
-            pk=pk,
+        ticket = ticket_for(
+            request.user,
+            pk,
+            queryset=Ticket.objects.select_related("queue", "organization").prefetch_related(
+                "sla_timers"
+            ),
         )
         timers = selectors.ticket_sla_explained(ticket)
         return Response(ExplainedTimerSerializer(timers, many=True).data)

@@ -215,7 +215,8 @@ class TestPermissions:
         ("role", "scopes", "status"),
         [
             (Role.LEAD, ["tickets:read"], 200),
-            (Role.ADMIN, ["admin"], 200),
+            (Role.ADMIN, ["admin", "tickets:read"], 200),
+            (Role.ADMIN, ["admin"], 403),  # admin is configuration; it does not imply reading
             (Role.LEAD, ["import"], 403),
             (Role.AGENT, ["tickets:read", "tickets:write"], 403),
         ],

@@ -107,7 +107,7 @@ def test_calendar_in_use_cannot_be_deleted(lead):
 
 @pytest.mark.parametrize("role", [Role.AGENT, Role.ENGINEER])
 def test_agents_and_engineers_cannot_manage_calendars(api_client, role):
-    as_role(api_client, role)
+    as_role(api_client, role, scopes=("tickets:read", "tickets:write"))
     assert api_client.post("/api/v1/calendars", NY, format="json").status_code == 403
     assert api_client.get("/api/v1/calendars").status_code == 403
     assert not Calendar.objects.exists()

@@ -70,7 +70,7 @@ def test_manual_escalation_needs_an_engineering_queue_and_an_impact():
 
 
 def test_list_filters_by_ticket_and_status(api_client, escalated):
-    auth(api_client, UserFactory())
+    auth(api_client, UserFactory(role=Role.ENGINEER))
     body = api_client.get(f"/api/v1/escalations?ticket={escalated.ticket_id}&status=open").json()
     assert [e["id"] for e in body["results"]] == [escalated.pk]
     assert body["results"][0]["to_queue"] == "eng-platform"

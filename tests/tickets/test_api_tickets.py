@@ -28,6 +28,8 @@ def client(api_client):
 
 
 def as_user(api_client, user=None, scopes=("tickets:read", "tickets:write")):
+    if user is None and "import" in scopes:
+        user = UserFactory(role=Role.LEAD)  # only leads' and admins' tokens may import
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(user, scopes)}")
     return api_client
 
