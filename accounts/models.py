@@ -37,8 +37,28 @@ class User(AbstractUser):
 class Scope(models.TextChoices):
     TICKETS_READ = "tickets:read", "Read tickets"
     TICKETS_WRITE = "tickets:write", "Create and change tickets"
-    ADMIN = "admin", "Administer the desk"
+    ADMIN = "admin", "Configure the desk (calendars, policies, rules, queues)"
     IMPORT = "import", "Import back-dated tickets and messages"
+
+
+# What each role's tokens may carry: a token never exceeds its user's role, and no scope
+# implies another (a write-only token reads nothing; `admin` does not grant `import`).
+_WORKER_SCOPES = frozenset({Scope.TICKETS_READ, Scope.TICKETS_WRITE})
+ROLE_SCOPES: dict[str, frozenset[str]] = {
+    Role.AGENT: _WORKER_SCOPES,
+    Role.ENGINEER: _WORKER_SCOPES,
+    Role.LEAD: frozenset(Scope.values),
+    Role.ADMIN: frozenset(Scope.values),
+}
+
+
+def role_scopes(user: User) -> frozenset[str]:
+    """The scopes a user's role allows (and what a browser session of theirs has)."""
+    if not user.is_active:
+        return frozenset()
+    if user.is_superuser:
+        return frozenset(Scope.values)
+    return ROLE_SCOPES.get(user.role, frozenset())
 
 
 def hash_token(raw: str) -> str:
@@ -74,4 +94,5 @@ class ApiToken(models.Model):
         return cls.PREFIX + secrets.token_urlsafe(32)
 
     def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes or Scope.ADMIN in self.scopes
+        """Granted and still allowed by the owner's role (roles can change after issue)."""
+        return scope in self.scopes and scope in role_scopes(self.user)

@@ -50,7 +50,10 @@ def _check_past(when: datetime | None, *, param: str) -> datetime:
 def queue_default() -> Queue:
     queue = Queue.objects.filter(is_default=True).first() or Queue.objects.order_by("id").first()
     if queue is None:
-        queue = Queue.objects.create(slug="support", name="Support", is_default=True)
+        # An empty desk's first tickets may arrive together: get_or_create survives the race.
+        queue, _ = Queue.objects.get_or_create(
+            slug="support", defaults={"name": "Support", "is_default": True}
+        )
     return queue
 
 

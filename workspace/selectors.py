@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from sla.models import Escalation, SlaTimer
 from tickets.models import UNSOLVED_STATUSES, Queue, QueueKind, Ticket, TicketEvent
+from tickets.visibility import visible_tickets
 
 PAGE_SIZE = 50
 
@@ -32,16 +33,6 @@ def queue_for(user: User, slug: str) -> Queue:
     if queue is None or queue.kind not in visible_queue_kinds(user):
         raise PermissionDenied("This queue belongs to another team.")
     return queue
-
-
-def ticket_visible(user: User, ticket: Ticket) -> bool:
-    """Agents see support tickets and the ones they escalated; engineers see tickets in
-    Engineering queues or escalated to them."""
-    if ticket.queue.kind in visible_queue_kinds(user):
-        return True
-    if user.role == Role.ENGINEER:
-        return ticket.escalations.exists()
-    return ticket.assignee_id == user.pk or ticket.escalations.filter(created_by=user).exists()
 
 
 @dataclass
@@ -105,7 +96,7 @@ def attach_badges(tickets: list[Ticket]) -> list[Ticket]:
     return tickets
 
 
-def ticket_page(ticket_id: int) -> Ticket:
+def ticket_page_queryset() -> QuerySet[Ticket]:
     return (
         Ticket.objects.select_related("queue", "assignee", "requester", "organization")
         .prefetch_related(
@@ -117,7 +108,6 @@ def ticket_page(ticket_id: int) -> Ticket:
                 ).order_by("-created_at"),
             ),
         )
-        .get(pk=ticket_id)
     )
 
 
@@ -147,11 +137,13 @@ def other_open_tickets(ticket: Ticket) -> QuerySet[Ticket]:
 
 
 def awaiting_acknowledgement(user: User) -> QuerySet[Escalation]:
-    """Engineers see what was sent to Engineering queues; leads and admins see every
-    unacknowledged escalation, notify-only rule firings included."""
-    qs = Escalation.objects.filter(acknowledged_at__isnull=True)
-    if not user.is_lead_or_admin:
-        qs = qs.filter(to_queue__kind=QueueKind.ENGINEERING)
+    """What was sent to Engineering queues and nobody has acknowledged yet, on tickets the
+    user may read. Notify-only rule firings are notifications: nothing to acknowledge."""
+    qs = Escalation.objects.filter(
+        acknowledged_at__isnull=True,
+        to_queue__kind=QueueKind.ENGINEERING,
+        ticket__in=visible_tickets(user),
+    )
     return qs.select_related("ticket", "rule", "from_queue", "to_queue", "created_by").order_by(
         "created_at"
     )

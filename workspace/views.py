@@ -16,10 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sla import selectors as sla_selectors
 from sla import services as sla_services
-from support_desk.errors import ApplicationError, PreconditionFailed
+from support_desk.errors import ApplicationError, NotFound, PreconditionFailed
 from tickets import services as ticket_services
+from tickets import visibility
 from tickets.api.filters import TicketFilter
 from tickets.models import Priority, Status, Ticket
+from tickets.visibility import Access
 
 from . import selectors
 from .forms import BulkForm, EscalateForm, ReplyForm, TicketUpdateForm
@@ -70,8 +72,8 @@ def _assignees():
 @login_required
 @require_GET
 def my_tickets(request):
-    kinds = selectors.visible_queue_kinds(request.user)
-    base = Ticket.objects.filter(assignee=request.user, queue__kind__in=kinds)
+    # Assigned tickets stay in My tickets wherever they were escalated to.
+    base = visibility.visible_tickets(request.user, Ticket.objects.filter(assignee=request.user))
     return _queue_page(request, base=base, title="My tickets")
 
 
@@ -84,14 +86,17 @@ def queue_view(request, slug: str):
     )
 
 
-def _ticket_for(request, pk: int) -> Ticket:
+def _ticket_for(request, pk: int, need: Access = Access.READ) -> Ticket:
+    """The ticket page's ticket under the one visibility rule: 404 outside it, 403 for a
+    change the user's role may not make on a ticket it can read."""
     try:
-        ticket = selectors.ticket_page(pk)
-    except Ticket.DoesNotExist:
+        return visibility.ticket_for(
+            request.user, pk, need=need, queryset=selectors.ticket_page_queryset()
+        )
+    except NotFound:
         raise Http404("No such ticket.") from None
-    if not selectors.ticket_visible(request.user, ticket):
-        raise PermissionDenied("This ticket belongs to another team.")
-    return ticket
+    except visibility.Forbidden as error:
+        raise PermissionDenied(error.message) from None
 
 
 def _initial(ticket: Ticket) -> dict:
@@ -167,11 +172,16 @@ def _apply_error(form, error: ApplicationError) -> None:
 @login_required
 @require_POST
 def ticket_reply(request, pk: int):
-    _ticket_for(request, pk)
+    ticket = _ticket_for(request, pk)
     form = ReplyForm(request.POST)
     if not form.is_valid():
         return _render_ticket(request, pk, reply_form=form)
     data = form.cleaned_data
+    need = Access.WRITE if data["public"] or data["then_status"] else Access.NOTE
+    try:
+        visibility.require(request.user, ticket, need)
+    except visibility.Forbidden as error:
+        raise PermissionDenied(error.message) from None
     try:
         ticket_services.ticket_add_message(
             ticket_id=pk,
@@ -193,7 +203,7 @@ def ticket_reply(request, pk: int):
 @login_required
 @require_POST
 def ticket_update(request, pk: int):
-    _ticket_for(request, pk)
+    _ticket_for(request, pk, Access.WRITE)
     form = TicketUpdateForm(request.POST)
     if not form.is_valid():
         return _render_ticket(request, pk, update_form=form)
@@ -221,7 +231,7 @@ def ticket_update(request, pk: int):
 @login_required
 @require_POST
 def ticket_escalate(request, pk: int):
-    _ticket_for(request, pk)
+    _ticket_for(request, pk, Access.WRITE)
     form = EscalateForm(request.POST)
     if not form.is_valid():
         return _render_ticket(request, pk, escalate_form=form)
@@ -303,11 +313,15 @@ def bulk_update(request):
     if form.cleaned_data["status"]:
         changes["status"] = form.cleaned_data["status"]
     done, failed = 0, []
-    for ticket in Ticket.objects.filter(pk__in=form.cleaned_data["ticket"]).select_related("queue"):
-        if not selectors.ticket_visible(request.user, ticket):
-            failed.append(f"#{ticket.pk}: not your team's ticket")
+    chosen = Ticket.objects.filter(pk__in=form.cleaned_data["ticket"]).select_related("queue")
+    visible = {t.pk: t for t in visibility.visible_tickets(request.user, chosen)}
+    for pk in sorted(form.cleaned_data["ticket"]):
+        ticket = visible.get(pk)
+        if ticket is None:
+            failed.append(f"#{pk}: no such ticket")
             continue
         try:
+            visibility.require(request.user, ticket, Access.WRITE)
             ticket_services.ticket_update(ticket_id=ticket.pk, actor=request.user, **changes)
             done += 1
         except ApplicationError as error:

@@ -4,12 +4,11 @@ everyone may preview."""
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Scope
-from accounts.permissions import TicketScopes, token_has
+from accounts.permissions import IsLeadOrAdmin, TicketScopes
 from tickets.api.pagination import paginate, paginated
 
 from .. import config_services
@@ -26,18 +25,10 @@ ERRORS = {
 }
 
 
-class ConfiguresSla(BasePermission):
+class ConfiguresSla(IsLeadOrAdmin):
     """Leads and admins. Tokens read with tickets:read and write with admin."""
 
-    message = "Only team leads and admins manage SLA configuration."
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated and user.is_lead_or_admin):
-            return False
-        if request.method in SAFE_METHODS:
-            return token_has(request, Scope.TICKETS_READ)
-        return token_has(request, Scope.ADMIN)
+    role_message = "Only team leads and admins manage SLA configuration."
 
 
 class _Collection(APIView):
@@ -274,6 +265,7 @@ class FiringSerializer(serializers.Serializer):
 
 class SlaPreview(APIView):
     permission_classes = [TicketScopes]
+    write_scope = Scope.TICKETS_READ  # a POST that computes and changes nothing
 
     @extend_schema(
         operation_id="sla_preview",

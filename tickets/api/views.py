@@ -16,8 +16,16 @@ from accounts.models import Scope
 from accounts.permissions import IsAdminOrReadOnly, TicketScopes, token_has
 from support_desk.errors import InvalidRequest
 from tickets import services
-from tickets.models import Queue, Ticket
+from tickets.models import Queue
 from tickets.selectors import ticket_queryset
+from tickets.visibility import (
+    Access,
+    Forbidden,
+    can_create_in,
+    require,
+    ticket_for,
+    visible_tickets,
+)
 
 from .filters import TicketFilter
 from .idempotency import check_key, run_once
@@ -50,17 +58,11 @@ ERRORS = {
 
 
 def _check_import(request, data: dict) -> None:
-    """Back-dating (created_at) is for migrations: tokens need the `import` scope; in a
-    browser session only admins may."""
+    """Back-dating (created_at) is for migrations: it needs the `import` scope (a browser
+    session has it when the role allows it: leads and admins)."""
     if "created_at" not in data:
         return
-    token = getattr(request, "auth", None)
-    allowed = (
-        token.has_scope(Scope.IMPORT)
-        if token is not None and hasattr(token, "has_scope")
-        else request.user.is_admin_role
-    )
-    if not allowed:
+    if not token_has(request, Scope.IMPORT):
         raise PermissionDenied("created_at needs a token with the `import` scope.")
 
 
@@ -113,7 +115,7 @@ class TicketList(APIView):
         ordering = request.query_params.get("ordering") or "-created_at"
         if ordering not in ORDERINGS:
             raise InvalidRequest(f"Order by one of: {', '.join(ORDERINGS)}.", param="ordering")
-        qs = ticket_queryset()
+        qs = visible_tickets(request.user, ticket_queryset())
         if "urgency" in ORDERINGS[ordering][0]:
             qs = qs.annotate(
                 urgency=Coalesce("next_due_at", Value(FAR_FUTURE, output_field=DateTimeField()))
@@ -147,6 +149,12 @@ class TicketList(APIView):
         serializer.is_valid(raise_exception=True)
         _check_import(request, request.data)
         data = serializer.validated_data
+        queue = data.get("queue") or services.queue_default()
+        if not can_create_in(request.user, queue.kind):
+            raise Forbidden(
+                f"Your role may not open tickets in the {queue.get_kind_display()} queue "
+                f'"{queue.slug}".'
+            )
 
         def create() -> tuple[int, dict]:
             requester = data["requester"]
@@ -159,7 +167,7 @@ class TicketList(APIView):
                 organization=data.get("organization"),
                 priority=data["priority"],
                 channel=data["channel"],
-                queue=data.get("queue"),
+                queue=queue,
                 tags=data.get("tags", []),
                 external_id=data.get("external_id", ""),
                 created_at=data.get("created_at"),
@@ -188,7 +196,7 @@ class TicketDetail(APIView):
 
     @extend_schema(operation_id="tickets_retrieve", responses={200: TicketSerializer, **ERRORS})
     def get(self, request, pk: int):
-        get_object_or_404(Ticket.objects.only("id"), pk=pk)
+        ticket_for(request.user, pk)
         return _ticket_response(pk)
 
     @extend_schema(
@@ -210,6 +218,7 @@ class TicketDetail(APIView):
         },
     )
     def patch(self, request, pk: int):
+        ticket_for(request.user, pk, need=Access.WRITE)
         serializer = TicketPatchSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -236,7 +245,7 @@ class TicketMessages(APIView):
         responses={200: paginated(MessageSerializer), **ERRORS},
     )
     def get(self, request, pk: int):
-        ticket = get_object_or_404(Ticket.objects.only("id"), pk=pk)
+        ticket = ticket_for(request.user, pk)
         qs = ticket.messages.select_related("author")
         return paginate(request, qs, MessageSerializer, ordering=("created_at", "id"), view=self)
 
@@ -246,10 +255,13 @@ class TicketMessages(APIView):
         responses={201: MessageSerializer, 409: OpenApiResponse(description="conflict"), **ERRORS},
     )
     def post(self, request, pk: int):
+        ticket = ticket_for(request.user, pk)
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _check_import(request, request.data)
         data = serializer.validated_data
+        is_note = not data["public"] and data["author_type"] == "agent"
+        require(request.user, ticket, Access.NOTE if is_note else Access.WRITE)
         message = services.ticket_add_message(
             ticket_id=pk,
             actor=request.user,
@@ -273,7 +285,7 @@ class TicketEvents(APIView):
         responses={200: paginated(EventSerializer), **ERRORS},
     )
     def get(self, request, pk: int):
-        ticket = get_object_or_404(Ticket.objects.only("id"), pk=pk)
+        ticket = ticket_for(request.user, pk)
         qs = ticket.events.select_related("actor")
         return paginate(request, qs, EventSerializer, ordering=("at", "id"), view=self)
 
@@ -285,8 +297,6 @@ class QueueList(APIView):
         operation_id="queues_list", responses={200: paginated(QueueSerializer), **ERRORS}
     )
     def get(self, request):
-        if not (token_has(request, Scope.TICKETS_READ) or token_has(request, Scope.TICKETS_WRITE)):
-            raise PermissionDenied("This token lacks the tickets:read scope.")
         return paginate(
             request, Queue.objects.all(), QueueSerializer, ordering=("slug",), view=self
         )
