@@ -1,9 +1,25 @@
 """Demo SLA set-up for seed_demo (DESIGN §6): calendars, a policy per tier, escalation
-rules. Idempotent: running it again updates the same rows by name."""
+rules, and a history processed as a running desk would have. Idempotent: running it again
+updates the same rows by name."""
 
-from tickets.models import Queue
+import random
+from datetime import datetime, timedelta
 
-from .models import Calendar, EscalationRule, SlaPolicy, SlaTarget
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from tickets.models import EventType, Queue, QueueKind, Ticket, TicketEvent
+
+from .models import Calendar, Escalation, EscalationRule, Notification, SlaPolicy, SlaTarget
+
+# A live desk's sweeper runs every second or so: a moment is handled a few seconds after it
+# came due. Now and then a worker restart makes one late (SLA_SPEC E4), as on a real desk.
+ON_TIME_SECONDS = (1.0, 12.0)
+LATE_SECONDS = (90.0, 400.0)
+LATE_SHARE = 0.03
+MAX_STEPS = 25
+ACKNOWLEDGED_SHARE = 0.75
 
 WEEKDAYS = range(5)
 
@@ -143,3 +159,91 @@ def recompute_all() -> int:
             ticket_sla_recompute(ticket_id=ticket_id)
         total += len(ids)
     return total
+
+
+def _moments(result) -> list[datetime]:
+    """The instants at which the sweeper acts on a ticket: warnings, breaches, firings."""
+    moments = [f.at for f in result.firings]
+    for timer in result.timers:
+        ended = timer.fulfilled_at or timer.cancelled_at
+        if timer.warning_at and (ended is None or timer.warning_at < ended):
+            moments.append(timer.warning_at)
+        if timer.breached_at:
+            moments.append(timer.breached_at)
+    return moments
+
+
+def _backdate(ticket_id: int, at: datetime) -> None:
+    """Rows the recompute just wrote carry the wall-clock time of seeding; a desk that was
+    running wrote them at `at` (and e-mailed the notifications then)."""
+    Escalation.objects.filter(ticket_id=ticket_id, created_at__gt=at).update(created_at=at)
+    fresh = Notification.objects.filter(ticket_id=ticket_id, created_at__gt=at)
+    fresh.filter(escalation__isnull=False).update(created_at=at, emailed_at=at)
+    fresh.update(created_at=at)
+
+
+def replay_history(*, ticket_id: int, rng: random.Random, until: datetime | None = None) -> int:
+    """Process a demo ticket's SLA moments the way the sweeper of a running desk did: each
+    warning, breach and rule firing a few seconds after it came due, so the seeded history
+    reads "on time" instead of every firing being "late" by hours. Returns the steps run."""
+    from .services import compute_for_ticket, ticket_sla_recompute
+
+    until = until or timezone.now()
+    done_at: datetime | None = None
+    moments: list[datetime] = []
+    seen_version = None
+    steps = 0
+    while steps < MAX_STEPS:
+        ticket = Ticket.objects.select_related("queue", "organization", "assignee").get(
+            pk=ticket_id
+        )
+        # An action (raise priority, move queue) changes the ticket, hence its version and
+        # the later moments: look again then, not at every step.
+        if ticket.version != seen_version:
+            result, _ = compute_for_ticket(ticket, now=until)
+            moments, seen_version = _moments(result), ticket.version
+        ahead = [m for m in moments if done_at is None or m > done_at]
+        if not ahead:
+            break
+        delay = LATE_SECONDS if rng.random() < LATE_SHARE else ON_TIME_SECONDS
+        at = min(ahead) + timedelta(seconds=rng.uniform(*delay))
+        if at >= until:
+            break
+        # One transaction: the e-mail enqueue runs after commit and finds them sent.
+        with transaction.atomic():
+            ticket_sla_recompute(ticket_id=ticket_id, now=at)
+            _backdate(ticket_id, at)
+        done_at = at
+        steps += 1
+    ticket_sla_recompute(ticket_id=ticket_id, now=until)
+    return steps
+
+
+def acknowledge_old_escalations(*, rng: random.Random, older_than: timedelta) -> int:
+    """Engineers acknowledged most of what reached Engineering a while ago, within the hour."""
+    from .services import escalation_acknowledge
+
+    engineer = User.objects.filter(role=Role.ENGINEER, is_active=True).order_by("pk").first()
+    if engineer is None:
+        return 0
+    cutoff = timezone.now() - older_than
+    old = Escalation.objects.filter(
+        acknowledged_at__isnull=True,
+        to_queue__kind=QueueKind.ENGINEERING,
+        created_at__lt=cutoff,
+    )
+    done = 0
+    for escalation in old:
+        if rng.random() >= ACKNOWLEDGED_SHARE:
+            continue  # a few still wait, so the Escalations page has work on it
+        at = escalation.created_at + timedelta(minutes=rng.uniform(4, 55))
+        with transaction.atomic():
+            escalation_acknowledge(escalation_id=escalation.pk, actor=engineer)
+            Escalation.objects.filter(pk=escalation.pk).update(acknowledged_at=at)
+            TicketEvent.objects.filter(
+                ticket_id=escalation.ticket_id,
+                type=EventType.ESCALATION_ACKNOWLEDGED,
+                data__escalation_id=escalation.pk,
+            ).update(at=at)
+        done += 1
+    return done

@@ -1,6 +1,10 @@
 """HTML forms: they validate and carry the version the agent saw; services do the work."""
 
+from functools import cache
+from zoneinfo import available_timezones
+
 from django import forms
+from django.conf import settings
 
 from accounts.models import User
 from tickets.models import Priority, Queue, QueueKind, Status
@@ -15,8 +19,17 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     rendered_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
+    # The reply and the properties forms share a page: their own id prefix keeps every id
+    # unique (htmx puts focus back by id after a swap).
+    id_prefix = "id"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
 
 class ReplyForm(VersionedForm):
+    id_prefix = "reply"
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "placeholder": "Write a reply or a note…"}),
         max_length=100_000,
@@ -38,6 +51,7 @@ class ReplyForm(VersionedForm):
 
 
 class TicketUpdateForm(VersionedForm):
+    id_prefix = "update"
     status = forms.ChoiceField(choices=Status.choices)
     priority = forms.ChoiceField(choices=Priority.choices)
     queue = forms.ModelChoiceField(
@@ -114,3 +128,22 @@ class BulkForm(forms.Form):
         if not data.get("assignee") and not data.get("status"):
             raise forms.ValidationError("Choose an assignee or a status to apply.")
         return data
+
+
+@cache
+def _zones() -> list[tuple[str, str]]:
+    return [(zone, zone.replace("_", " ")) for zone in sorted(available_timezones())]
+
+
+def _zone_choices() -> list[tuple[str, str]]:
+    return [("", f"The desk's time zone ({settings.DESK_TIME_ZONE})"), *_zones()]
+
+
+class ProfileForm(forms.Form):
+    timezone = forms.ChoiceField(
+        choices=_zone_choices,
+        required=False,
+        label="Time zone",
+        help_text="Times in the workspace are shown in this zone; hover a time to see it in UTC.",
+        error_messages={"invalid_choice": "“%(value)s” is not a time zone we know."},
+    )

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Role, User
-from sla.models import Escalation, SlaTimer
+from sla.models import Escalation, Notification, SlaTimer
+from sla.visibility import acknowledgeable
 from tickets.models import UNSOLVED_STATUSES, Queue, QueueKind, Ticket, TicketEvent
 from tickets.visibility import visible_tickets
 
@@ -65,13 +67,20 @@ def badge_for(timers: list[SlaTimer], now: datetime) -> Badge:
 
 
 def queue_tickets(*, base: QuerySet[Ticket], unsolved_only: bool) -> QuerySet[Ticket]:
-    """Tickets by SLA urgency: breached first, then the soonest deadline, then the oldest.
-    `next_due_at` is the earliest due time of a running timer, and a breached timer that is
-    still running is past due, so one ascending sort puts breached tickets on top and is
-    served by the (status, queue, next_due_at) index. Constant number of queries."""
+    """Tickets by SLA urgency: the most overdue first (earliest breach of a timer still
+    waiting on us), then the soonest deadline, then the oldest. A breached timer's `due_at`
+    may lie before or after its `breached_at` (a later priority change moves the target, X5),
+    so `next_due_at` alone does not order breached rows by how long they have been overdue;
+    the breach instant comes from a correlated subquery on the timers' (ticket) index.
+    Constant number of queries."""
     qs = base
     if unsolved_only:
         qs = qs.filter(status__in=UNSOLVED_STATUSES)
+    first_breach = (
+        SlaTimer.objects.filter(ticket_id=OuterRef("pk"), running=True, status="breached")
+        .order_by(Coalesce("breached_at", "due_at"))
+        .values(overdue_since=Coalesce("breached_at", "due_at"))[:1]
+    )
     return (
         qs.select_related("queue", "assignee", "requester", "organization")
         .prefetch_related(
@@ -81,11 +90,8 @@ def queue_tickets(*, base: QuerySet[Ticket], unsolved_only: bool) -> QuerySet[Ti
                 to_attr="live_timers",
             )
         )
-        .order_by(
-            F("next_due_at").asc(nulls_last=True),
-            "created_at",
-            "id",
-        )
+        .annotate(urgency=Coalesce(Subquery(first_breach), F("next_due_at")))
+        .order_by(F("urgency").asc(nulls_last=True), "created_at", "id")
     )
 
 
@@ -97,17 +103,16 @@ def attach_badges(tickets: list[Ticket]) -> list[Ticket]:
 
 
 def ticket_page_queryset() -> QuerySet[Ticket]:
-    return (
-        Ticket.objects.select_related("queue", "assignee", "requester", "organization")
-        .prefetch_related(
-            "sla_timers",
-            Prefetch(
-                "escalations",
-                queryset=Escalation.objects.select_related(
-                    "rule", "from_queue", "to_queue", "acknowledged_by", "created_by"
-                ).order_by("-created_at"),
-            ),
-        )
+    return Ticket.objects.select_related(
+        "queue", "assignee", "requester", "organization"
+    ).prefetch_related(
+        "sla_timers",
+        Prefetch(
+            "escalations",
+            queryset=Escalation.objects.select_related(
+                "rule", "from_queue", "to_queue", "acknowledged_by", "created_by"
+            ).order_by("-created_at"),
+        ),
     )
 
 
@@ -134,6 +139,33 @@ def other_open_tickets(ticket: Ticket) -> QuerySet[Ticket]:
         .exclude(pk=ticket.pk)
         .order_by("-created_at")[:10]
     )
+
+
+def ticket_escalations(ticket: Ticket) -> list[Escalation]:
+    """The ticket's escalations (prefetched by `ticket_page_queryset`), each marked with
+    whether it waits for an acknowledgement and, for a notify-only firing, whom it told:
+    such a firing was a notification, never sent to Engineering (one query for all)."""
+    escalations = list(ticket.escalations.all())
+    notified: dict[int, list[str]] = {}
+    told = (
+        Notification.objects.filter(escalation__in=[e.pk for e in escalations])
+        .select_related("user")
+        .order_by("user__username")
+    )
+    for note in told if escalations else ():
+        notified.setdefault(note.escalation_id, []).append(_who(note.user, ticket))
+    for escalation in escalations:
+        escalation.acknowledgeable = acknowledgeable(escalation)
+        escalation.notified = notified.get(escalation.pk, [])
+    return escalations
+
+
+def _who(user: User, ticket: Ticket) -> str:
+    if user.pk == ticket.assignee_id:
+        return f"{user.username} (assignee)"
+    if user.role == Role.LEAD:
+        return f"{user.username} (lead)"
+    return user.username
 
 
 def awaiting_acknowledgement(user: User) -> QuerySet[Escalation]:

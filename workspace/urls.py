@@ -17,4 +17,7 @@ urlpatterns = [
         name="escalation-acknowledge",
     ),
     path("bulk/", views.bulk_update, name="bulk-update"),
+    path("search/", views.search, name="search"),
+    path("profile/", views.profile, name="profile"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

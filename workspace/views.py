@@ -4,18 +4,22 @@ Every change posts through htmx and gets the re-rendered ticket back (no full re
 form carries the ticket version it was rendered with, so a change made meanwhile by someone
 else is shown to the agent instead of being overwritten, and the draft is kept."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework import serializers
 
 from sla import selectors as sla_selectors
 from sla import services as sla_services
+from sla.visibility import acknowledgeable
 from support_desk.errors import ApplicationError, NotFound, PreconditionFailed
 from tickets import services as ticket_services
 from tickets import visibility
@@ -23,8 +27,8 @@ from tickets.api.filters import TicketFilter
 from tickets.models import Priority, Status, Ticket
 from tickets.visibility import Access
 
-from . import selectors
-from .forms import BulkForm, EscalateForm, ReplyForm, TicketUpdateForm
+from . import selectors, services
+from .forms import BulkForm, EscalateForm, ProfileForm, ReplyForm, TicketUpdateForm
 from .macros import macro_render
 from .models import Macro
 
@@ -34,15 +38,34 @@ def _template(request, full: str, partial: str) -> str:
     return partial if request.htmx and request.htmx.target == "queue-rows" else full
 
 
-def _queue_page(request, *, base, title: str, queue=None):
+FILTER_LABELS = {"q": "Search", "sla": "SLA state"}
+
+
+def _filter_errors(errors: dict) -> list[str]:
+    """One line per problem, naming the filter: "Status: “exploded” is not a status…"."""
+    lines = []
+    for name, problems in errors.items():
+        label = FILTER_LABELS.get(name, name.replace("_", " ").capitalize())
+        lines += [f"{label}: {problem}" for problem in problems]
+    return lines
+
+
+def _queue_page(request, *, base, title: str, queue=None, search_page: bool = False):
+    """A list of tickets with the filter form. Empty form values mean "any"; a bad value
+    shows what is wrong and no rows (never a silently unfiltered list). Queues and My
+    tickets show unsolved tickets unless a status is chosen; search shows every status."""
     filters = TicketFilter(request.GET, queryset=base, request=request)
-    errors = None
+    errors: list[str] = []
+    qs = base.none()
     if filters.is_valid():
-        qs = filters.qs
+        try:
+            qs = filters.qs
+        except serializers.ValidationError as error:  # a filter method refused its value
+            errors = _filter_errors(error.detail)
     else:
-        errors, qs = filters.errors, base
-    explicit_status = bool(request.GET.getlist("status"))
-    qs = selectors.queue_tickets(base=qs, unsolved_only=not explicit_status)
+        errors = _filter_errors(filters.errors)
+    chosen_status = bool(filters.form.cleaned_data.get("status")) if not errors else False
+    qs = selectors.queue_tickets(base=qs, unsolved_only=not (search_page or chosen_status))
     page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
     tickets = selectors.attach_badges(list(page.object_list))
     context = {
@@ -51,12 +74,15 @@ def _queue_page(request, *, base, title: str, queue=None):
         "tickets": tickets,
         "page": page,
         "filter_errors": errors,
+        "filtered": any(v.strip() for k, v in request.GET.items() if k != "page"),
+        "search_page": search_page,
+        "search_query": request.GET.get("q", "").strip() if search_page else "",
+        "show_queue": queue is None,
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "sla_states": [("breached", "Breached"), ("at_risk", "At risk"), ("active", "Running")],
         "selected": request.GET,
         "assignees": _assignees(),
-        "now": timezone.now(),
     }
     return render(
         request, _template(request, "workspace/queue.html", "workspace/_rows.html"), context
@@ -81,8 +107,20 @@ def my_tickets(request):
 @require_GET
 def queue_view(request, slug: str):
     queue = selectors.queue_for(request.user, slug)
+    base = visibility.visible_tickets(request.user, Ticket.objects.filter(queue=queue))
+    return _queue_page(request, base=base, title=queue.name, queue=queue)
+
+
+@login_required
+@require_GET
+def search(request):
+    """Every ticket the user may read (DESIGN §4), whatever queue it moved to."""
+    query = request.GET.get("q", "").strip()
     return _queue_page(
-        request, base=Ticket.objects.filter(queue=queue), title=queue.name, queue=queue
+        request,
+        base=visibility.visible_tickets(request.user),
+        title=f"Search: {query}" if query else "All tickets",
+        search_page=True,
     )
 
 
@@ -100,7 +138,8 @@ def _ticket_for(request, pk: int, need: Access = Access.READ) -> Ticket:
 
 
 def _initial(ticket: Ticket) -> dict:
-    return {"version": ticket.version, "rendered_at": timezone.now()}
+    # ISO with its offset: a naive local time would be ambiguous in a DST fall-back hour.
+    return {"version": ticket.version, "rendered_at": timezone.now().isoformat()}
 
 
 def _ticket_context(request, ticket: Ticket, **overrides) -> dict:
@@ -110,7 +149,7 @@ def _ticket_context(request, ticket: Ticket, **overrides) -> dict:
         "conversation": selectors.conversation(ticket),
         "history": selectors.history(ticket),
         "timers": sla_selectors.ticket_sla_explained(ticket),
-        "escalations": list(ticket.escalations.all()),
+        "escalations": selectors.ticket_escalations(ticket),
         "other_tickets": selectors.other_open_tickets(ticket),
         "macros": Macro.objects.filter(active=True),
         "reply_form": ReplyForm(initial=initial),
@@ -125,7 +164,8 @@ def _ticket_context(request, ticket: Ticket, **overrides) -> dict:
             }
         ),
         "escalate_form": EscalateForm(),
-        "can_acknowledge": request.user.can_acknowledge_escalations,
+        "can_acknowledge": request.user.can_acknowledge_escalations
+        and visibility.access_to(request.user, ticket) >= Access.NOTE,
         "changes": None,
     }
     context.update(overrides)
@@ -273,11 +313,10 @@ def _can_acknowledge(request) -> None:
 @require_GET
 def escalations(request):
     _can_acknowledge(request)
-    return render(
-        request,
-        "workspace/escalations.html",
-        {"awaiting": selectors.awaiting_acknowledgement(request.user)[:200]},
-    )
+    awaiting = list(selectors.awaiting_acknowledgement(request.user)[:200])
+    for escalation in awaiting:
+        escalation.acknowledgeable = acknowledgeable(escalation)
+    return render(request, "workspace/escalations.html", {"awaiting": awaiting})
 
 
 @login_required
@@ -287,6 +326,8 @@ def escalation_acknowledge(request, pk: int):
     try:
         escalation = sla_services.escalation_acknowledge(escalation_id=pk, actor=request.user)
         messages.success(request, f"Escalation on #{escalation.ticket_id} acknowledged.")
+    except NotFound:
+        raise Http404("No such escalation.") from None
     except ApplicationError as error:
         messages.error(request, error.message)
     target = request.POST.get("next") or "/escalations/"
@@ -331,3 +372,27 @@ def bulk_update(request):
     for failure in failed:
         messages.error(request, failure)
     return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The user's own settings: the time zone the workspace shows times in."""
+    data = request.POST if request.method == "POST" else None
+    form = ProfileForm(data, initial={"timezone": request.user.timezone})
+    if request.method == "POST" and form.is_valid():
+        services.user_set_timezone(user=request.user, zone=form.cleaned_data["timezone"])
+        shown = form.cleaned_data["timezone"] or f"the desk's ({settings.DESK_TIME_ZONE})"
+        messages.success(request, f"Times are now shown in {shown} time.")
+        return redirect("profile")
+    return render(
+        request,
+        "workspace/profile.html",
+        {"form": form, "desk_zone": settings.DESK_TIME_ZONE, "now": timezone.now()},
+    )
+
+
+@require_GET
+def favicon(request):
+    # Browsers and tools ask for /favicon.ico whatever the page links to.
+    return redirect(static("favicon.svg"), permanent=True)

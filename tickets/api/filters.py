@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from django.http import QueryDict
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -13,6 +14,16 @@ from .fields import parse_aware
 SLA_STATES = [("breached", "breached"), ("at_risk", "at risk"), ("active", "active")]
 
 
+def _without_empty(data) -> QueryDict:
+    kept = QueryDict(mutable=True)
+    pairs = data.lists() if isinstance(data, QueryDict) else ((k, [v]) for k, v in data.items())
+    for key, values in pairs:
+        present = [v for v in values if not isinstance(v, str) or v.strip()]
+        if present:
+            kept.setlist(key, present)
+    return kept
+
+
 def _timers(**conditions):
     from django.apps import apps
 
@@ -20,16 +31,32 @@ def _timers(**conditions):
     return Exists(timer.objects.filter(ticket=OuterRef("pk"), **conditions))
 
 
+def _invalid(what: str, choices) -> dict[str, str]:
+    """Name the bad value and the allowed ones (the default message reads "Select a valid
+    choice.  is not one of the available choices." for an empty value)."""
+    allowed = ", ".join(value for value, _ in choices)
+    return {"invalid_choice": f"“%(value)s” is not a {what}. Use one of: {allowed}."}
+
+
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    """An empty parameter (`status=`, as an HTML form sends for "any") means no filter; a
+    non-empty bad value is an error naming the parameter, never a silently wider list."""
+
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, error_messages=_invalid("status", Status.choices)
+    )
+    priority = django_filters.MultipleChoiceFilter(
+        choices=Priority.choices, error_messages=_invalid("priority", Priority.choices)
+    )
     queue = django_filters.CharFilter(field_name="queue__slug")
     assignee = django_filters.CharFilter(method="filter_assignee", help_text='"none": unassigned')
     organization = django_filters.CharFilter(
         method="filter_organization", help_text="external_id or id"
     )
     tag = django_filters.CharFilter(method="filter_tag")
-    sla = django_filters.ChoiceFilter(choices=SLA_STATES, method="filter_sla")
+    sla = django_filters.ChoiceFilter(
+        choices=SLA_STATES, method="filter_sla", error_messages=_invalid("SLA state", SLA_STATES)
+    )
     created_after = django_filters.CharFilter(method="filter_time")
     created_before = django_filters.CharFilter(method="filter_time")
     updated_after = django_filters.CharFilter(method="filter_time")
@@ -38,6 +65,11 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = _without_empty(data)
+        super().__init__(data, *args, **kwargs)
 
     def filter_assignee(self, qs, name, value):
         if value.lower() == "none":

@@ -1,9 +1,15 @@
-"""Template helpers: Markdown through a sanitiser, SLA badges, readable durations."""
+"""Template helpers: Markdown through a sanitiser, SLA badges, readable durations, times in
+the viewer's zone."""
+
+from datetime import UTC, datetime
 
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.utils import dateformat, timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -39,13 +45,69 @@ def render_markdown(text: str) -> str:
     )
 
 
+def format_minutes(total_minutes: int) -> str:
+    """A business duration as people say it: "8 h 30 min", "45 min", "2 h". No days: a
+    business day is as long as the calendar says, so "1 d" would mislead."""
+    hours, mins = divmod(max(int(total_minutes), 0), 60)
+    if not hours:
+        return f"{mins} min"
+    return f"{hours} h {mins} min" if mins else f"{hours} h"
+
+
 @register.filter
-def minutes(seconds: int | None) -> str:
-    if seconds is None:
+def duration(total_minutes: int | None) -> str:
+    return "—" if total_minutes is None else format_minutes(total_minutes)
+
+
+@register.filter
+def duration_seconds(seconds: int | None) -> str:
+    return "—" if seconds is None else format_minutes(int(seconds) // 60)
+
+
+def _utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@register.filter
+def utc_iso(value: datetime | None) -> str:
+    """Machine-readable instants (data attributes, <time datetime>) stay in UTC."""
+    if not value:
+        return ""
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@register.filter
+def utc_text(value: datetime | None) -> str:
+    return _utc_text(value) if value else ""
+
+
+@register.filter
+def when(value: datetime | None, fmt: str = "M j, H:i") -> str:
+    """An instant in the viewer's time zone (activated per request from their profile),
+    with the UTC time on hover."""
+    if not value:
         return "—"
-    total = int(seconds) // 60
-    hours, mins = divmod(total, 60)
-    return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        utc_iso(value),
+        _utc_text(value),
+        dateformat.format(timezone.localtime(value), fmt),
+    )
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """How long ago ("3 hours ago"), with the local and the UTC time on hover."""
+    if not value:
+        return "—"
+    local = dateformat.format(timezone.localtime(value), "M j, H:i T")
+    return format_html(
+        '<time datetime="{}" title="{} · {}">{} ago</time>',
+        utc_iso(value),
+        local,
+        _utc_text(value),
+        timesince(value, timezone.now()),
+    )
 
 
 @register.inclusion_tag("workspace/_badge.html")

@@ -28,13 +28,14 @@ QUEUES = [
     ("eng-platform", "Engineering — Platform", QueueKind.ENGINEERING, False),
 ]
 
+# username, role, first and last name, time zone ("" follows the desk's, DESK_TIME_ZONE)
 USERS = [
-    ("admin", Role.ADMIN, "Ada", "Admin"),
-    ("lead", Role.LEAD, "Lena", "Lead"),
-    ("agent", Role.AGENT, "Alex", "Agent"),
-    ("engineer", Role.ENGINEER, "Erin", "Engineer"),
-    ("maria", Role.AGENT, "Maria", "Costa"),
-    ("sam", Role.AGENT, "Sam", "Patel"),
+    ("admin", Role.ADMIN, "Ada", "Admin", ""),
+    ("lead", Role.LEAD, "Lena", "Lead", "America/New_York"),
+    ("agent", Role.AGENT, "Alex", "Agent", ""),
+    ("engineer", Role.ENGINEER, "Erin", "Engineer", "Europe/Berlin"),
+    ("maria", Role.AGENT, "Maria", "Costa", "Europe/Lisbon"),
+    ("sam", Role.AGENT, "Sam", "Patel", "Europe/London"),
 ]
 
 PRIORITY_WEIGHTS = [
@@ -76,10 +77,19 @@ class Command(BaseCommand):
             for module, function in (("sla.demo", "seed_sla"), ("workspace.demo", "seed_macros")):
                 self._optional(module, function)
         agents = [u for u in users if u.role in (Role.AGENT, Role.LEAD)]
+        # The SLA history is processed as the sweeper of a running desk did, moment by
+        # moment, so firings read "on time"; its own generator keeps the tickets the same.
+        replay = self._function("sla.demo", "replay_history")
+        sweeps = random.Random(seed + 1)
         for done in range(1, tickets + 1):
-            self._ticket(rng, queues, agents)
+            ticket = self._ticket(rng, queues, agents)
+            if replay is not None:
+                replay(ticket_id=ticket.pk, rng=sweeps)
             if done % 10 == 0 or done == tickets:
                 self._progress(done, tickets)
+        acknowledge = self._function("sla.demo", "acknowledge_old_escalations")
+        if acknowledge is not None:
+            acknowledge(rng=sweeps, older_than=timedelta(hours=2))
         self._optional("sla.demo", "recompute_all")
         self.stdout.write(
             self.style.SUCCESS(
@@ -88,11 +98,17 @@ class Command(BaseCommand):
             )
         )
 
-    def _optional(self, module: str, function: str) -> None:
+    def _function(self, module: str, function: str):
         try:
-            getattr(import_module(module), function)()
+            return getattr(import_module(module), function)
         except (ImportError, AttributeError):
             self.stderr.write(f"({module}.{function} not available; skipped)")
+            return None
+
+    def _optional(self, module: str, function: str) -> None:
+        found = self._function(module, function)
+        if found is not None:
+            found()
 
     def _progress(self, done: int, total: int) -> None:
         width = 30
@@ -112,7 +128,7 @@ class Command(BaseCommand):
 
     def _users(self) -> list[User]:
         users = []
-        for username, role, first, last in USERS:
+        for username, role, first, last, zone in USERS:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
@@ -122,6 +138,7 @@ class Command(BaseCommand):
                     "email": f"{username}@desk.example",
                     "is_staff": role == Role.ADMIN,
                     "is_superuser": role == Role.ADMIN,
+                    "timezone": zone,
                 },
             )
             if created:
@@ -130,7 +147,7 @@ class Command(BaseCommand):
             users.append(user)
         return users
 
-    def _ticket(self, rng: random.Random, queues: dict[str, Queue], agents: list[User]) -> None:
+    def _ticket(self, rng: random.Random, queues: dict[str, Queue], agents: list[User]) -> Ticket:
         now = timezone.now()
         scenario = rng.choice(SCENARIOS)
         org_name, org_id, tier = rng.choice(ORGANISATIONS)
@@ -170,7 +187,7 @@ class Command(BaseCommand):
         step = age / 5
         plan = rng.choices(["new", "replied", "pending", "reopened", "solved"], [3, 3, 2, 2, 3])[0]
         if plan == "new":
-            return
+            return ticket
         at += step * rng.uniform(0.2, 1.0)
         if rng.random() < 0.3:
             services.ticket_add_message(
@@ -213,3 +230,4 @@ class Command(BaseCommand):
             services.ticket_update(
                 ticket_id=ticket.pk, actor=agent, status=Status.CLOSED, at=at + step
             )
+        return ticket
