@@ -3,38 +3,49 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+# Two install stamps: `make run` needs only the runtime dependencies (a fast first start);
+# tests, benchmarks and linting add the `dev` extra (pytest, Playwright, schemathesis, ruff).
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 PORT ?= 8000
+# Starts the embedded PostgreSQL/Redis a command needs (unless DATABASE_URL/REDIS_URL are
+# set), runs it, then stops only the services it started itself.
+WITH_SERVICES := $(PY) scripts/services.py exec --
 
 .PHONY: run test bench lint format services-up services-down clean-venv
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	@touch $(STAMP)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(PY)
+	$(PIP) -e .
+	@touch $@
+
+$(DEV_STAMP): pyproject.toml | $(PY)
+	$(PIP) -e '.[dev]'
+	@touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(PY) scripts/run.py --port $(PORT)
 
-test: $(STAMP)
-	$(PY) scripts/services.py up
+test: $(DEV_STAMP)
 	$(PY) -m ruff check .
-	set -a; . var/run/services.env; set +a; $(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_SERVICES) $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
-	$(PY) scripts/services.py up
-	set -a; . var/run/services.env; set +a; $(PY) -m tests.bench.run
+bench: $(DEV_STAMP)
+	$(WITH_SERVICES) $(PY) -m tests.bench.run
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
 
-services-up: $(STAMP)
+services-up: $(RUN_STAMP)
 	$(PY) scripts/services.py up
 
-services-down: $(STAMP)
+services-down: $(RUN_STAMP)
 	$(PY) scripts/services.py down
 
 clean-venv:

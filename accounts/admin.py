@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from .forms import AdminLoginForm
 from .models import ApiToken, User
 
 
@@ -27,3 +28,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # raw tokens are shown once: create them with `manage.py create_api_token`
+
+
+# The admin's sign-in goes through the same lock-out as /login/.
+admin.site.login_form = AdminLoginForm

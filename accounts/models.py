@@ -15,6 +15,11 @@ class Role(models.TextChoices):
 
 class User(AbstractUser):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
+    # Empty follows the desk's zone (settings.DESK_TIME_ZONE), so changing that moves
+    # everyone who never chose; validated against the tz database by the profile service.
+    timezone = models.CharField(
+        max_length=64, blank=True, default="", help_text="IANA time zone; empty: the desk's."
+    )
 
     @property
     def is_admin_role(self) -> bool:

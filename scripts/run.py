@@ -59,10 +59,11 @@ def main() -> int:
         print(f"Port {args.port} is already in use; try `make run PORT=8001`.", file=sys.stderr)
         return 1
 
-    services.up()
+    started = services.up()  # only these are stopped at the end, not ones already running
     for line in services.ENV_FILE.read_text().splitlines():
-        name, _, value = line.partition("=")
-        os.environ.setdefault(name, value)
+        name, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            os.environ.setdefault(name, value)
     os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
     os.environ.setdefault("DESK_BASE_URL", f"http://127.0.0.1:{args.port}")
     manage("migrate", "--noinput")
@@ -72,7 +73,7 @@ def main() -> int:
     run_dir = ROOT / "var" / "run"
     commands = {
         "web": [
-            PY, "-m", "gunicorn", "support_desk.wsgi",
+            PY, "-m", "gunicorn", "support_desk.wsgi", "-c", "support_desk/gunicorn.conf.py",
             "--bind", f"127.0.0.1:{args.port}",
             "--workers", str(args.web_workers),
             "--access-logfile", "-",
@@ -111,7 +112,7 @@ def main() -> int:
     finally:
         stop(procs)
         if os.environ.get("KEEP_SERVICES") != "1":
-            services.down()
+            services.down(only=started)
 
 
 def stop(procs: dict[str, subprocess.Popen]) -> None:
