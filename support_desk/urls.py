@@ -1,16 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .health import healthz
+from .security import DocsView, SchemaView
 
 api_v1 = [
     path("", include("tickets.api.urls")),
     path("", include("sla.api.urls")),
     path("", include("sla.api.escalation_urls")),
     path("", include("dashboard.api_urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 urlpatterns = [
