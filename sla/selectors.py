@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from tickets.models import Ticket
+from tickets.models import QueueKind, Ticket
 from tickets.visibility import visible_tickets
 
 from . import engine
@@ -28,14 +28,16 @@ def ticket_sla_explained(ticket: Ticket, *, now: datetime | None = None) -> list
 def escalation_list(
     *, user: User, ticket_id: int | None = None, status: str | None = None
 ) -> QuerySet[Escalation]:
-    """Escalations, newest first. `status` is open (not acknowledged) or acknowledged."""
+    """Escalations on tickets the user may read, newest first. `status` is open (sent to
+    Engineering, not yet acknowledged) or acknowledged."""
     qs = Escalation.objects.filter(ticket__in=visible_tickets(user)).select_related(
         "rule", "from_queue", "to_queue", "acknowledged_by", "created_by", "ticket"
     )
     if ticket_id is not None:
         qs = qs.filter(ticket_id=ticket_id)
     if status == "open":
-        qs = qs.filter(acknowledged_at__isnull=True)
+        # Open = waiting for Engineering; a notify-only firing never waits for anyone.
+        qs = qs.filter(acknowledged_at__isnull=True, to_queue__kind=QueueKind.ENGINEERING)
     elif status == "acknowledged":
         qs = qs.filter(acknowledged_at__isnull=False)
     return qs.order_by("-created_at", "-id")

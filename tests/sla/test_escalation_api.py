@@ -140,3 +140,26 @@ def test_ticket_sla_explains_each_stretch(api_client):
 def test_ticket_sla_of_unknown_ticket_is_404(api_client):
     auth(api_client, UserFactory())
     assert api_client.get("/api/v1/tickets/424242/sla").status_code == 404
+
+
+def test_open_escalations_are_the_ones_waiting_for_engineering(api_client, escalated):
+    from django.utils import timezone
+
+    notified = tickets.ticket_create(
+        actor=None, subject="Slow", description="d", requester_email="slow@m.test"
+    )
+    notify_only = Escalation.objects.create(
+        ticket=notified, reason="first reply breached", fire_at=timezone.now()
+    )
+    auth(api_client, UserFactory(role=Role.LEAD))
+    open_ids = [
+        e["id"] for e in api_client.get("/api/v1/escalations?status=open").json()["results"]
+    ]
+    assert open_ids == [escalated.pk]
+    every = [e["id"] for e in api_client.get("/api/v1/escalations").json()["results"]]
+    assert set(every) == {escalated.pk, notify_only.pk}
+    refused = api_client.post(f"/api/v1/escalations/{notify_only.pk}/acknowledge")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "not_acknowledgeable"
+    notify_only.refresh_from_db()
+    assert notify_only.acknowledged_at is None
