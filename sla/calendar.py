@@ -25,6 +25,10 @@ SEARCH_DAYS = 3660
 _TIME = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 
 
+class Unreachable(ValueError):
+    """A target this calendar cannot meet within SEARCH_DAYS (too few business hours)."""
+
+
 class CalendarSpecError(ValueError):
     def __init__(self, message: str, *, param: str):
         super().__init__(message)
@@ -195,7 +199,7 @@ class BusinessCalendar:
             if remaining <= available:
                 return interval_start + remaining
             remaining -= available
-        raise ValueError("This calendar has no business hours in the next ten years.")
+        raise Unreachable("This calendar has too few business hours in the next ten years.")
 
     def elapsed(self, start: datetime, end: datetime) -> int:
         if end <= start:

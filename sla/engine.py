@@ -8,7 +8,14 @@ life, each either running (counting in its basis) or stopped with a reason (paus
 Before each event is applied, every running timer whose due instant lies strictly before the
 event is breached at that due instant (Q1: events at an instant apply before judging). Due
 and warning instants are always recomputed from the timer's whole history with its current
-target, so a target change counts from the original start (X1).
+target, so a target change counts from the original start (X1) -- until the timer breaches:
+a breach freezes its target, due and breach instants (X5), and a breach recorded earlier
+(under another policy or calendar) is passed in as `recorded` and kept.
+
+Two instants are told apart: `reach` is where the counting time reaches a threshold (D1,
+what `due_at` shows), `overrun` is where a running timer is past it (Q1, Q2: when it
+breaches or an escalation fires). They differ when a run ends exactly at the threshold: a
+pause at `due_at` leaves a timer due then, breached only when it runs again.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .calendar import REAL_TIME, Basis, Segment
+from .calendar import REAL_TIME, Basis, Segment, Unreachable
 
 METRICS = ("first_reply", "next_reply", "resolution")
 SOLVED = ("solved", "closed")
@@ -62,6 +69,16 @@ class Policy:
             if target.priority == priority and target.metric == metric:
                 return target
         return None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A breach already stored for a timer (metric, cycle): its judgement is frozen (X5)."""
+
+    breached_at: datetime
+    due_at: datetime | None
+    target_minutes: int
+    business_hours: bool
 
 
 @dataclass(frozen=True)
@@ -142,6 +159,7 @@ class _Track:
     warned_at: datetime | None = None
     final: bool = False  # reply timers once fulfilled or cancelled
     cycle: int = 0
+    frozen_due: datetime | None = None  # X5: the due instant in force at a recorded breach
 
     @property
     def running(self) -> bool:
@@ -184,20 +202,49 @@ class _Track:
             total += self.basis.elapsed(start, min(end, at) if end else at)
         return total
 
-    def reach(self, threshold: int, *, project: bool = False) -> datetime | None:
-        """The instant the counting time reaches `threshold` seconds, or None if it did not
-        within the runs so far. A run's end is exclusive (an event at that instant applied
-        first). `project` treats the last run as if it had not ended (a theoretical due)."""
-        runs = self.runs()
-        if not runs:
+    def _add(self, start: datetime, seconds: int) -> datetime | None:
+        try:
+            return self.basis.add(start, seconds)
+        except Unreachable:
+            # A calendar with too few hours for the target: the timer runs with no due
+            # instant rather than stopping the recompute (validation refuses such policies;
+            # this keeps one that slipped through harmless).
             return None
+
+    def reach(self, threshold: int, *, project: bool = False) -> datetime | None:
+        """D1: the earliest instant at which the counting time reaches `threshold` seconds,
+        or None if it did not within the runs so far. A run that ends exactly there reached
+        it (a pause at due_at). `project` treats the last run as if it had not ended (a
+        theoretical due)."""
+        runs = self.runs()
         counted = 0
         for index, (start, end) in enumerate(runs):
             last = index == len(runs) - 1
             if counted >= threshold and index > 0:
+                # Only a zero target whose first run never counted gets here: it was due
+                # when that run ended, never later than the resume that breaches it (Q2).
+                return runs[index - 1][1]
+            instant = self._add(start, threshold - counted)
+            if instant is None:
+                return None
+            if end is None or instant <= end or (last and project):
+                return instant
+            counted += self.basis.elapsed(start, end)
+        return None
+
+    def overrun(self, threshold: int) -> datetime | None:
+        """The instant a running timer is past `threshold` seconds (it breaches, a rule
+        fires), or None if it was not within the runs so far. A run's end is exclusive: an
+        event at that instant applied first (Q1)."""
+        runs = self.runs()
+        counted = 0
+        for index, (start, end) in enumerate(runs):
+            if counted >= threshold and index > 0:
                 return start  # Q2: no time left when it runs again
-            instant = self.basis.add(start, threshold - counted)
-            if end is None or instant < end or (last and project):
+            instant = self._add(start, threshold - counted)
+            if instant is None:
+                return None
+            if end is None or instant < end:
                 return instant
             counted += self.basis.elapsed(start, end)
         return None
@@ -249,11 +296,11 @@ class _Replay:
             if not track.running or track.final:
                 continue
             if track.warned_at is None:
-                warn = track.reach(track.warn_seconds(self.policy.warn_at_percent))
+                warn = track.overrun(track.warn_seconds(self.policy.warn_at_percent))
                 if warn is not None and warn < at:
                     track.warned_at = warn
             if track.breached_at is None:
-                due = track.reach(track.target_seconds)
+                due = track.overrun(track.target_seconds)
                 if due is not None and due < at:
                     track.breached_at = due
 
@@ -325,6 +372,8 @@ class _Replay:
         self.priority = priority
         self.priorities.append((at, priority))
         for track in [t for t in self.tracks if not t.final]:
+            if track.breached_at is not None:
+                continue  # X5: a breach freezes the timer's target and due instant
             target = self.policy.target(priority, track.metric)
             if target is None:
                 if track.running or track.stretches[-1].end is None:
@@ -357,7 +406,10 @@ def compute(
     policy: Policy | None,
     now: datetime,
     rules: Sequence[Rule] = (),
+    recorded: Mapping[tuple[str, int], Recorded] | None = None,
 ) -> Result:
+    """`recorded`: breaches already stored, by (metric, cycle); they stand as recorded
+    whatever this policy would say now (D4, X3, X5)."""
     if policy is None or not events:
         return Result([], [], [])
     # sorted() is stable: events at one instant keep their order (T3).
@@ -383,6 +435,9 @@ def compute(
             continue  # Q3: would start and end at the same instant
         cycles[track.metric] = cycles.get(track.metric, 0) + 1
         track.cycle = cycles[track.metric]
+        frozen = (recorded or {}).get((track.metric, track.cycle))
+        if frozen is not None:
+            _freeze(track, frozen, replay)
         timers.append(_timer(track, replay))
         fired, pending = _ladder(track, replay, rules)
         firings += fired
@@ -390,6 +445,26 @@ def compute(
     firings.sort(key=lambda f: (f.at, f.rule.position))
     upcoming.sort(key=lambda f: (f.at, f.rule.position))
     return Result(timers, firings, upcoming)
+
+
+def _freeze(track: _Track, recorded: Recorded, replay: _Replay) -> None:
+    """X5: the stored breach stands with the target it was judged by; the ladder goes on
+    from its breached_at."""
+    track.breached_at = recorded.breached_at
+    track.target = Target(
+        priority=track.target.priority,
+        metric=track.metric,
+        minutes=recorded.target_minutes,
+        business_hours=recorded.business_hours,
+    )
+    track.basis = replay._basis(track.target)
+    due = recorded.due_at
+    if due is None or due > recorded.breached_at:
+        # Rows stored before X5 may show a due instant moved after the breach: derive it
+        # again from the frozen target, never later than the breach.
+        due = track.reach(track.target_seconds, project=True) or recorded.breached_at
+        due = min(due, recorded.breached_at)
+    track.frozen_due = due
 
 
 def _status(track: _Track, replay: _Replay) -> str:
@@ -418,7 +493,13 @@ def _timer(track: _Track, replay: _Replay) -> Timer:
     else:
         until = now
     percent = replay.policy.warn_at_percent
-    due = None if paused else track.reach(track.target_seconds, project=True)
+    if track.frozen_due is not None:
+        due = track.frozen_due
+    elif paused and track.breached_at is None:
+        due = None  # R2: a paused timer has no due instant until it resumes
+    else:
+        # A breached timer keeps showing its due instant, paused or not (X5).
+        due = track.reach(track.target_seconds, project=True)
     warning = None if paused else track.reach(track.warn_seconds(percent), project=True)
     next_change = None
     if track.running and not track.final:
@@ -493,7 +574,7 @@ def _ladder(track: _Track, replay: _Replay, rules: Sequence[Rule]):
                 priority = replay.priority
                 if rule.priorities and priority not in rule.priorities:
                     continue
-                at = track.reach(theoretical + rule.after_minutes * 60)
+                at = track.overrun(theoretical + rule.after_minutes * 60)
                 if at is not None and at >= now:
                     pending.append(Firing(rule, track.metric, track.cycle, at))
             continue
@@ -503,7 +584,7 @@ def _ladder(track: _Track, replay: _Replay, rules: Sequence[Rule]):
             fired.append(Firing(rule, track.metric, track.cycle, trigger_at))
             continue
         threshold = track.elapsed_at(trigger_at) + rule.after_minutes * 60
-        at = track.reach(threshold)
+        at = track.overrun(threshold)
         if at is None:
             continue  # the timer stopped first: a reply stops the ladder
         if at < now:

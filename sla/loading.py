@@ -2,18 +2,20 @@
 
 Policies, calendars and rules change rarely and every recompute needs them, so they are
 cached per process and reloaded when any of them changes (one cheap query per batch).
+A policy's calendar is built when a ticket first needs it, and a calendar that cannot be
+built (a row saved around the config services) fails only the tickets of its policies.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 
 from tickets.models import AuthorType, EventType, Ticket, TicketEvent
 
 from . import engine
-from .calendar import BusinessCalendar
+from .calendar import BusinessCalendar, CalendarSpecError
 from .models import Calendar, EscalationRule, SlaPolicy
 
 
@@ -72,16 +74,23 @@ def policy_match(policy: SlaPolicy) -> dict[str, list[str]]:
     }
 
 
+class BrokenPolicy(Exception):
+    """The policy that applies to a ticket cannot be used (its calendar is invalid)."""
+
+
 @dataclass
 class SlaConfig:
-    """Every policy (in position order) and rule, as engine objects."""
+    """Every policy (in position order) and rule; policies become engine objects lazily."""
 
     stamp: tuple
-    policies: list[engine.Policy]
+    rows: list[SlaPolicy]
     matches: list[tuple[int, dict[str, list[str]]]]
     rules: list[engine.Rule]
+    _policies: dict[int, engine.Policy] = field(default_factory=dict)
+    _calendars: dict[int, BusinessCalendar | CalendarSpecError] = field(default_factory=dict)
 
     def policy_for(self, ticket: Ticket) -> engine.Policy | None:
+        """P1's choice for this ticket. Raises BrokenPolicy if that policy is unusable."""
         index = engine.select_policy(
             self.matches,
             priority=ticket.priority,
@@ -89,7 +98,27 @@ class SlaConfig:
             channel=ticket.channel,
             queue=ticket.queue.slug,
         )
-        return None if index is None else self.policies[index]
+        return None if index is None else self.policy(index)
+
+    def policy(self, index: int) -> engine.Policy:
+        row = self.rows[index]
+        if row.pk not in self._policies:
+            self._policies[row.pk] = policy_from_model(row, self._calendar(row))
+        return self._policies[row.pk]
+
+    def _calendar(self, row: SlaPolicy) -> BusinessCalendar:
+        if row.calendar_id not in self._calendars:
+            try:
+                self._calendars[row.calendar_id] = calendar_from_model(row.calendar)
+            except CalendarSpecError as error:
+                self._calendars[row.calendar_id] = error
+        calendar = self._calendars[row.calendar_id]
+        if isinstance(calendar, CalendarSpecError):
+            raise BrokenPolicy(
+                f'Policy "{row.name}": calendar "{row.calendar.name}" is invalid '
+                f"({calendar.param}: {calendar.message})"
+            )
+        return calendar
 
 
 _cache: SlaConfig | None = None
@@ -112,11 +141,14 @@ def sla_config(*, refresh: bool = False) -> SlaConfig:
     stamp = _stamp()
     if _cache is not None and not refresh and _cache.stamp == stamp:
         return _cache
-    calendars = {c.pk: calendar_from_model(c) for c in Calendar.objects.all()}
-    policies = list(SlaPolicy.objects.prefetch_related("targets").order_by("position", "id"))
+    policies = list(
+        SlaPolicy.objects.select_related("calendar")
+        .prefetch_related("targets")
+        .order_by("position", "id")
+    )
     _cache = SlaConfig(
         stamp=stamp,
-        policies=[policy_from_model(p, calendars[p.calendar_id]) for p in policies],
+        rows=policies,
         matches=[(p.position, policy_match(p)) for p in policies],
         rules=[rule_from_model(r) for r in EscalationRule.objects.select_related("target_queue")],
     )

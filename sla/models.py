@@ -110,6 +110,8 @@ class SlaTimer(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_timers")
     metric = models.CharField(max_length=16, choices=Metric.choices)
     cycle = models.PositiveSmallIntegerField(default=1)
+    # Also ON DELETE SET NULL in the database (migration 0003): a recompute that committed
+    # timers of a policy being deleted at that moment must not fail the deletion.
     policy = models.ForeignKey(SlaPolicy, null=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=16, choices=TimerStatus.choices)
     running = models.BooleanField(default=True)
@@ -202,8 +204,37 @@ class Escalation(models.Model):
         ]
 
 
+class RecomputeClaim(models.Model):
+    """A ticket whose SLA recompute is claimed or failing. The reconciliation claims a stale
+    ticket by writing this row with a lease (`retry_at`); a recompute that succeeds deletes
+    it; one that fails keeps it with the count, the error and a retry instant further off
+    each time, so one bad ticket is retried with backoff instead of blocking the batch or
+    re-chaining forever. /healthz and the admin list the failing ones."""
+
+    ticket = models.OneToOneField(
+        Ticket, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    retry_at = models.DateTimeField(help_text="Not claimed again before this instant.")
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["-failures"], condition=Q(failures__gt=0), name="recompute_failing"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"ticket {self.ticket_id}: {self.failures} failed recomputes"
+
+
 class Notification(models.Model):
-    """In-app notification; e-mail copies are sent after commit, de-duplicated by this row."""
+    """In-app notification. Its e-mail copy is claimed (a lease in `email_retry_at`), sent,
+    and only then marked `emailed_at`: at least once, never by two workers at a time, and
+    with a Message-ID derived from this row so a resend after a crash is recognisable."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -212,11 +243,24 @@ class Notification(models.Model):
     escalation = models.ForeignKey(Escalation, null=True, on_delete=models.CASCADE)
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True, help_text="The server accepted it.")
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="Claimed or backing off until then."
+    )
+    email_error = models.CharField(max_length=300, blank=True, default="")
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The mailer's claim: unsent e-mail copies of escalation notifications.
+            models.Index(
+                fields=["id"],
+                condition=Q(emailed_at__isnull=True, escalation__isnull=False),
+                name="notification_email_pending",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "escalation"],

@@ -16,6 +16,7 @@ from .api.serializers import (
     build_calendar,
     validate_targets,
 )
+from .calendar import CalendarSpecError
 from .loading import calendar_from_model, policy_from_model, policy_match
 from .models import Calendar, SlaPolicy
 
@@ -47,7 +48,12 @@ def _calendar(value):
         calendar = Calendar.objects.filter(pk=value).first()
         if calendar is None:
             raise _error("calendar", f"No calendar {value}.")
-        return calendar_from_model(calendar)
+        try:
+            return calendar_from_model(calendar)
+        except CalendarSpecError as error:  # stored around the config services
+            raise _error(
+                "calendar", f'Calendar "{calendar.name}" is invalid: {error.message}'
+            ) from None
     return build_calendar(_object(value, "calendar"), prefix="calendar")
 
 
@@ -65,6 +71,17 @@ def _ticket(value) -> dict:
     return serializer.validated_data
 
 
+def _saved_policy(policy: SlaPolicy, calendar) -> engine.Policy:
+    try:
+        return policy_from_model(policy, calendar)
+    except CalendarSpecError as error:  # its calendar was stored around the config services
+        raise _error(
+            "policy",
+            f'Policy "{policy.name}" uses calendar "{policy.calendar.name}", which is invalid: '
+            f"{error.message}",
+        ) from None
+
+
 def _policy(value, calendar, ticket: dict) -> engine.Policy:
     if value is None:
         # No policy given: choose among the saved ones exactly as live tickets do (P1).
@@ -78,12 +95,12 @@ def _policy(value, calendar, ticket: dict) -> engine.Policy:
         )
         if index is None:
             raise _error("policy", "No saved policy matches this ticket; give one inline.")
-        return policy_from_model(policies[index], calendar)
+        return _saved_policy(policies[index], calendar)
     if isinstance(value, int) and not isinstance(value, bool):
         policy = SlaPolicy.objects.filter(pk=value).select_related("calendar").first()
         if policy is None:
             raise _error("policy", f"No policy {value}.")
-        return policy_from_model(policy, calendar)
+        return _saved_policy(policy, calendar)
     data = _object(value, "policy")
     unknown = sorted(set(data) - {"targets", "warn_at_percent", "pause_on", "name"})
     if unknown:

@@ -10,6 +10,8 @@ are unique per (ticket, metric, cycle, rule) in the database.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,10 +23,21 @@ from accounts.models import Role, User
 from support_desk.errors import Conflict, InvalidRequest, NotFound
 from tickets import services as ticket_services
 from tickets.models import EventType, Priority, Queue, QueueKind, Status, Ticket
+from tickets.visibility import visible_tickets
 
 from . import engine
-from .loading import sla_config, ticket_history
-from .models import Action, Escalation, Notification, SlaTimer, TimerStatus, Trigger
+from .loading import BrokenPolicy, sla_config, ticket_history
+from .models import (
+    Action,
+    Escalation,
+    Notification,
+    RecomputeClaim,
+    SlaTimer,
+    TimerStatus,
+    Trigger,
+)
+from .notifications import notify
+from .visibility import acknowledgeable
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +45,9 @@ FINAL = (TimerStatus.MET, TimerStatus.BREACHED, TimerStatus.CANCELLED)
 PRIORITY_LADDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT]
 # A claimed row that is not processed (the worker died) becomes due again after this lease.
 CLAIM_LEASE = timedelta(seconds=60)
+# A ticket whose recompute failed is retried after 1, 2, 4 ... minutes, at most hourly.
+RETRY_FIRST = timedelta(minutes=1)
+RETRY_MAX = timedelta(hours=1)
 
 
 @dataclass
@@ -43,25 +59,80 @@ class RecomputeOutcome:
 
 
 def keep_recorded_outcome(timer: engine.Timer, stored: SlaTimer | None) -> None:
-    """D4/X3: a recorded breach is permanent, whatever a later recompute (lower priority,
-    new policy or calendar) would say."""
+    """D4/X3/X5: a recorded breach is permanent and frozen (target, due_at, breached_at),
+    whatever a later recompute (lower priority, new policy, queue or calendar) would say.
+    The engine already applies the recorded breaches it is given; this keeps the rule for
+    timers built some other way."""
     if stored is None or stored.breached_at is None:
         return
-    if timer.breached_at is None or timer.breached_at > stored.breached_at:
-        timer.breached_at = stored.breached_at
-    if timer.status in (TimerStatus.MET, TimerStatus.ACTIVE, TimerStatus.PAUSED):
-        timer.status = TimerStatus.BREACHED
-    if timer.status == TimerStatus.CANCELLED:
-        timer.status = TimerStatus.BREACHED
+    timer.breached_at = stored.breached_at
+    timer.target_minutes = stored.target_minutes
+    timer.business_hours = stored.business_hours
+    if stored.due_at is not None and stored.due_at <= stored.breached_at:
+        timer.due_at = stored.due_at
+    elif timer.due_at is None or timer.due_at > stored.breached_at:
+        timer.due_at = stored.breached_at
+    timer.status = TimerStatus.BREACHED
 
 
-def compute_for_ticket(ticket: Ticket, *, now: datetime) -> tuple[engine.Result, int | None]:
+def _recorded(stored: Iterable[SlaTimer]) -> dict[tuple[str, int], engine.Recorded]:
+    return {
+        (t.metric, t.cycle): engine.Recorded(
+            breached_at=t.breached_at,
+            due_at=t.due_at,
+            target_minutes=t.target_minutes,
+            business_hours=t.business_hours,
+        )
+        for t in stored
+        if t.breached_at is not None
+    }
+
+
+def _compute(
+    ticket: Ticket, *, now: datetime, stored: Iterable[SlaTimer]
+) -> tuple[engine.Result, int | None]:
+    """The engine's timers for this ticket. Raises BrokenPolicy if its policy is unusable."""
     config = sla_config()
     policy = config.policy_for(ticket)
     result = engine.compute(
-        events=ticket_history(ticket.pk), policy=policy, now=now, rules=config.rules
+        events=ticket_history(ticket.pk),
+        policy=policy,
+        now=now,
+        rules=config.rules,
+        recorded=_recorded(stored),
     )
     return result, (policy.id if policy else None)
+
+
+def compute_for_ticket(ticket: Ticket, *, now: datetime) -> tuple[engine.Result, int | None]:
+    """For reads (the ticket's SLA, the workspace): never raises for a broken policy, it
+    shows the stored timers instead (without segments) while /healthz reports the ticket."""
+    stored = list(ticket.sla_timers.all())
+    try:
+        return _compute(ticket, now=now, stored=stored)
+    except BrokenPolicy as error:
+        logger.warning("ticket %s: %s; showing its stored timers", ticket.pk, error)
+        return engine.Result([_stored_timer(t) for t in stored], [], []), None
+
+
+def _stored_timer(row: SlaTimer) -> engine.Timer:
+    return engine.Timer(
+        metric=row.metric,
+        cycle=row.cycle,
+        status=row.status,
+        running=row.running,
+        target_minutes=row.target_minutes,
+        business_hours=row.business_hours,
+        started_at=row.started_at,
+        due_at=row.due_at,
+        warning_at=row.warning_at,
+        fulfilled_at=row.fulfilled_at,
+        breached_at=row.breached_at,
+        cancelled_at=row.cancelled_at,
+        elapsed_seconds=row.elapsed_seconds,
+        segments=[],
+        next_change_at=row.next_check_at,
+    )
 
 
 def _next_check(timer: engine.Timer, upcoming: list[engine.Firing], now: datetime, warned: bool):
@@ -87,17 +158,35 @@ def _lock_ticket(ticket_id: int) -> Ticket | None:
     )
 
 
+def _policy_still_there(policy_id: int | None) -> bool:
+    """Hold the policy row (KEY SHARE) until commit so it cannot vanish under the timers
+    written for it; False if it was deleted since the configuration was loaded."""
+    if policy_id is None:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sla_slapolicy WHERE id = %s FOR KEY SHARE", [policy_id])
+        return cursor.fetchone() is not None
+
+
 def ticket_sla_recompute(*, ticket_id: int, now: datetime | None = None) -> RecomputeOutcome | None:
     """Recompute one ticket's timers and act on what has come due. Idempotent: running it
-    twice, or in two workers at once, gives the same rows and fires nothing twice."""
+    twice, or in two workers at once, gives the same rows and fires nothing twice. Raises
+    if the ticket cannot be recomputed (BrokenPolicy, say): callers that process many
+    tickets use `ticket_sla_recompute_isolated`."""
     with transaction.atomic():
         ticket = _lock_ticket(ticket_id)
         if ticket is None:
             return None
         now = now or timezone.now()
-        result, policy_id = compute_for_ticket(ticket, now=now)
+        stored_rows = list(SlaTimer.objects.filter(ticket_id=ticket.pk))
+        result, policy_id = _compute(ticket, now=now, stored=stored_rows)
+        if not _policy_still_there(policy_id):
+            sla_config(refresh=True)  # deleted meanwhile: compute with what is there now
+            result, policy_id = _compute(ticket, now=now, stored=stored_rows)
+            if not _policy_still_there(policy_id):
+                policy_id = None
         outcome = RecomputeOutcome(ticket_id=ticket.pk)
-        stored = {(t.metric, t.cycle): t for t in SlaTimer.objects.filter(ticket_id=ticket.pk)}
+        stored = {(t.metric, t.cycle): t for t in stored_rows}
         rows: list[SlaTimer] = []
         for timer in result.timers:
             old = stored.pop((timer.metric, timer.cycle), None)
@@ -131,13 +220,41 @@ def ticket_sla_recompute(*, ticket_id: int, now: datetime | None = None) -> Reco
         Ticket.objects.filter(pk=ticket.pk).update(
             sla_stale=False, next_due_at=min(running_due) if running_due else None
         )
+        RecomputeClaim.objects.filter(ticket_id=ticket.pk).delete()  # not failing any more
         # Actions change the ticket through its services, which mark it stale again and
-        # announce it: the next recompute sees the new priority or queue (X1).
-        for firing in result.firings:
-            escalation = _fire(ticket, firing, now)
-            if escalation is not None:
-                outcome.escalations.append(escalation.pk)
+        # announce it: the next recompute sees the new priority or queue (X1). Within this
+        # one, each action starts from the ticket as the previous one left it.
+        if result.firings:
+            recorded = _RecordedFirings.load(ticket.pk)
+            for firing in result.firings:
+                escalation, ticket = _fire(ticket, firing, now, recorded)
+                if escalation is not None:
+                    outcome.escalations.append(escalation.pk)
         return outcome
+
+
+@dataclass
+class _RecordedFirings:
+    """The ticket's rule firings already recorded, loaded once per recompute (not one query
+    per historical firing): which (metric, cycle, rule) fired, and how many per cycle."""
+
+    fired: set[tuple[str, int, int]]
+    per_cycle: Counter
+
+    @classmethod
+    def load(cls, ticket_id: int) -> _RecordedFirings:
+        fired = set(
+            Escalation.objects.filter(ticket_id=ticket_id, rule__isnull=False).values_list(
+                "metric", "cycle", "rule_id"
+            )
+        )
+        return cls(fired=fired, per_cycle=Counter((m, c) for m, c, _ in fired))
+
+    def add(self, metric: str, cycle: int, rule_id: int) -> int:
+        """Record one more firing; returns its level within the cycle."""
+        self.fired.add((metric, cycle, rule_id))
+        self.per_cycle[(metric, cycle)] += 1
+        return self.per_cycle[(metric, cycle)]
 
 
 def _timer_row(ticket, timer, policy_id, now, warned_at, upcoming) -> SlaTimer:
@@ -193,7 +310,7 @@ def _store_timers(ticket: Ticket, rows: list[SlaTimer], *, leftovers: list[SlaTi
     # Timers the engine no longer derives (the new policy has no such target): recorded
     # outcomes stay; anything still running ends as cancelled.
     for old in leftovers:
-        if old.status in (TimerStatus.MET, TimerStatus.BREACHED, TimerStatus.CANCELLED):
+        if old.status in FINAL:
             if old.next_check_at is not None or old.running:
                 SlaTimer.objects.filter(pk=old.pk).update(next_check_at=None, running=False)
             continue
@@ -224,22 +341,26 @@ def _warn(ticket: Ticket, metric: str, cycle: int, now: datetime) -> None:
 # --- escalation rules -------------------------------------------------------------------
 
 
-def _fire(ticket: Ticket, firing: engine.Firing, now: datetime) -> Escalation | None:
-    """Record one rule firing and run its action, once (E2). Returns None if it was already
-    recorded (another worker, a retry or an earlier sweep got there first)."""
+def _rule_still_there(rule_id: int) -> bool:
+    """Hold the rule row (KEY SHARE) until commit: a rule deleted meanwhile is skipped, and
+    one being deleted waits for this firing and then refuses (it has fired)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sla_escalationrule WHERE id = %s FOR KEY SHARE", [rule_id])
+        return cursor.fetchone() is not None
+
+
+def _fire(
+    ticket: Ticket, firing: engine.Firing, now: datetime, recorded: _RecordedFirings
+) -> tuple[Escalation | None, Ticket]:
+    """Record one rule firing and run its action, once (E2). Returns the escalation, or
+    None if it was already recorded (another worker, a retry or an earlier sweep got there
+    first), and the ticket as the action left it."""
     rule = firing.rule
-    if rule.id is None:
-        return None
-    if Escalation.objects.filter(
-        ticket=ticket, metric=firing.metric, cycle=firing.cycle, rule_id=rule.id
-    ).exists():
-        return None
-    level = (
-        Escalation.objects.filter(
-            ticket=ticket, metric=firing.metric, cycle=firing.cycle, rule__isnull=False
-        ).count()
-        + 1
-    )
+    if rule.id is None or (firing.metric, firing.cycle, rule.id) in recorded.fired:
+        return None, ticket
+    if not _rule_still_there(rule.id):
+        return None, ticket
+    level = recorded.add(firing.metric, firing.cycle, rule.id)
     late = now - firing.at > timedelta(seconds=settings.SLA_LATE_AFTER_SECONDS)
     trigger = "breached" if rule.trigger == Trigger.BREACH else "reached its warning"
     delay = f" + {rule.after_minutes} min" if rule.after_minutes else ""
@@ -262,7 +383,7 @@ def _fire(ticket: Ticket, firing: engine.Firing, now: datetime) -> Escalation | 
                 late=late,
             )
     except IntegrityError:
-        return None  # recorded meanwhile: exactly once is the constraint's job
+        return None, ticket  # recorded meanwhile: exactly once is the constraint's job
     ticket_services.ticket_record_event(
         ticket=ticket,
         type_=EventType.ESCALATED,
@@ -277,87 +398,31 @@ def _fire(ticket: Ticket, firing: engine.Firing, now: datetime) -> Escalation | 
         late=late,
         to_queue=to_queue.slug if to_queue else None,
     )
-    _run_action(ticket, rule, escalation, to_queue, now)
-    return escalation
+    ticket = _run_action(ticket, rule, escalation, to_queue, now)
+    return escalation, ticket
 
 
-def _run_action(ticket, rule: engine.Rule, escalation: Escalation, to_queue, now) -> None:
-    recipients: list[User] = []
+def _run_action(ticket, rule: engine.Rule, escalation: Escalation, to_queue, now) -> Ticket:
+    """Run the rule's action and notify; returns the ticket as the action left it."""
+    roles = [Role.LEAD]
     if rule.action == Action.RAISE_PRIORITY:
         index = PRIORITY_LADDER.index(ticket.priority)
         if index + 1 < len(PRIORITY_LADDER):
-            ticket_services.ticket_update(
+            ticket = ticket_services.ticket_update(
                 ticket_id=ticket.pk, actor=None, priority=PRIORITY_LADDER[index + 1], at=now
             )
     elif rule.action == Action.MOVE_TO_QUEUE and to_queue is not None:
         if to_queue.pk != ticket.queue_id:  # E3: moving to where it already is does nothing
-            ticket_services.ticket_update(ticket_id=ticket.pk, actor=None, queue=to_queue, at=now)
+            ticket = ticket_services.ticket_update(
+                ticket_id=ticket.pk, actor=None, queue=to_queue, at=now
+            )
         if to_queue.kind == QueueKind.ENGINEERING:
-            recipients += list(User.objects.filter(role=Role.ENGINEER, is_active=True))
-    recipients += list(User.objects.filter(role=Role.LEAD, is_active=True))
+            roles.append(Role.ENGINEER)
+    recipients = list(User.objects.filter(role__in=roles, is_active=True))
     if ticket.assignee_id:
         recipients.append(ticket.assignee)
     notify(escalation=escalation, users=recipients, text=escalation.reason)
-
-
-def notify(*, escalation: Escalation, users: list[User], text: str) -> None:
-    """In-app notifications now; e-mail copies after commit, once per (user, escalation)."""
-    seen: set[int] = set()
-    for user in users:
-        if user.pk in seen:
-            continue
-        seen.add(user.pk)
-        Notification.objects.get_or_create(
-            user=user,
-            escalation=escalation,
-            defaults={
-                "ticket_id": escalation.ticket_id,
-                "text": f"#{escalation.ticket_id} {text}"[:300],
-            },
-        )
-    escalation_id = escalation.pk
-    transaction.on_commit(lambda: _enqueue_emails(escalation_id))
-
-
-def _enqueue_emails(escalation_id: int) -> None:
-    from .tasks import sla_send_notifications_task
-
-    try:
-        sla_send_notifications_task.delay(escalation_id)
-    except Exception:  # the broker is down: the periodic mailer sends it later
-        logger.warning("could not enqueue e-mails for escalation %s", escalation_id)
-
-
-def notifications_send(*, escalation_id: int | None = None, limit: int = 200) -> int:
-    """E-mail notifications not yet e-mailed. Each row is claimed before sending so two
-    workers never send the same one; a failed send is released for the next run."""
-    from django.core.mail import send_mail
-
-    pending = Notification.objects.filter(emailed_at__isnull=True, escalation__isnull=False)
-    if escalation_id is not None:
-        pending = pending.filter(escalation_id=escalation_id)
-    sent = 0
-    for notification_id in list(pending.values_list("id", flat=True)[:limit]):
-        claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
-            emailed_at=timezone.now()
-        )
-        if not claimed:
-            continue
-        note = Notification.objects.select_related("user").get(pk=notification_id)
-        if not note.user.email:
-            continue
-        try:
-            send_mail(
-                subject=f"[Support Desk] {note.text[:120]}",
-                message=f"{note.text}\n\n{settings.DESK_BASE_URL}/tickets/{note.ticket_id}/\n",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[note.user.email],
-            )
-            sent += 1
-        except Exception:
-            logger.exception("e-mail for notification %s failed", notification_id)
-            Notification.objects.filter(pk=notification_id).update(emailed_at=None)
-    return sent
+    return ticket
 
 
 # --- sweeps -----------------------------------------------------------------------------
@@ -386,31 +451,117 @@ def timers_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[i
         return sorted({row[0] for row in cursor.fetchall()})
 
 
+def ticket_sla_recompute_isolated(*, ticket_id: int, now: datetime | None = None) -> bool:
+    """Recompute one ticket among many: a failure (a broken policy, a bug, a vanished row)
+    is logged and recorded with a retry instant further off each time, never raised, so
+    one ticket cannot stop the others. True if it succeeded."""
+    try:
+        ticket_sla_recompute(ticket_id=ticket_id, now=now)
+        return True
+    except Exception as error:
+        logger.exception("SLA recompute failed for ticket %s", ticket_id)
+        try:
+            recompute_failure_record(ticket_id=ticket_id, error=error)
+        except Exception:  # the database itself is failing: the leases bring it back
+            logger.exception("could not record the failure of ticket %s", ticket_id)
+        return False
+
+
+def recompute_failure_record(*, ticket_id: int, error: BaseException) -> datetime | None:
+    """Count the failure and push the ticket back: the reconciliation claims it again, and
+    the sweep checks its timers again, only after 1, 2, 4 ... minutes (at most hourly).
+    Returns the retry instant (None if the ticket is gone)."""
+    now = timezone.now()
+    text = f"{error.__class__.__name__}: {error}"[:2000]
+    table = RecomputeClaim._meta.db_table
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} AS claim
+                    (ticket_id, retry_at, failures, last_error, first_failed_at, last_failed_at)
+                VALUES (%(ticket)s, %(now)s + make_interval(secs => %(first)s), 1, %(error)s,
+                        %(now)s, %(now)s)
+                ON CONFLICT (ticket_id) DO UPDATE SET
+                    failures = claim.failures + 1,
+                    last_error = EXCLUDED.last_error,
+                    first_failed_at = coalesce(claim.first_failed_at, EXCLUDED.first_failed_at),
+                    last_failed_at = EXCLUDED.last_failed_at,
+                    retry_at = %(now)s + make_interval(
+                        secs => least(%(first)s * power(2, claim.failures), %(max)s)
+                    )
+                RETURNING retry_at
+                """,
+                {
+                    "ticket": ticket_id,
+                    "now": now,
+                    "error": text,
+                    "first": RETRY_FIRST.total_seconds(),
+                    "max": RETRY_MAX.total_seconds(),
+                },
+            )
+            (retry_at,) = cursor.fetchone()
+            SlaTimer.objects.filter(ticket_id=ticket_id, next_check_at__isnull=False).update(
+                next_check_at=retry_at
+            )
+            return retry_at
+    except IntegrityError:
+        return None  # the ticket was deleted: nothing to retry
+
+
 def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     """One sweep: claim due timers, recompute their tickets. Returns the tickets handled."""
     ticket_ids = timers_claim_due(now=now, limit=limit)
     for ticket_id in ticket_ids:
-        try:
-            ticket_sla_recompute(ticket_id=ticket_id)
-        except Exception:
-            # One bad ticket must not stop the sweep; its lease brings it back later.
-            logger.exception("SLA recompute failed for ticket %s", ticket_id)
+        ticket_sla_recompute_isolated(ticket_id=ticket_id)
     return len(ticket_ids)
+
+
+# Long enough for a batch of recomputes; a worker that dies leaves claims that expire.
+RECONCILE_LEASE = timedelta(minutes=5)
+
+
+def stale_tickets_claim(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Claim stale tickets for the reconciliation, as the sweep claims timers: a lease in
+    a RecomputeClaim row, so two reconcilers never take the same ticket, and a ticket
+    whose recompute failed waits out its backoff instead of being claimed again."""
+    now = now or timezone.now()
+    claims, tickets = RecomputeClaim._meta.db_table, Ticket._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {claims} AS claim (ticket_id, retry_at, failures, last_error)
+            SELECT t.id, %(lease)s, 0, '' FROM {tickets} t
+            WHERE t.sla_stale AND NOT EXISTS (
+                SELECT 1 FROM {claims} c WHERE c.ticket_id = t.id AND c.retry_at > %(now)s
+            )
+            ORDER BY t.id
+            LIMIT %(limit)s
+            ON CONFLICT (ticket_id) DO UPDATE SET retry_at = EXCLUDED.retry_at
+            WHERE claim.retry_at <= %(now)s
+            RETURNING ticket_id
+            """,
+            {"lease": now + RECONCILE_LEASE, "now": now, "limit": limit},
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def sla_reconcile(*, limit: int = 500) -> int:
     """Recompute tickets still marked stale (their recompute task was lost: Redis down, a
-    worker killed). Returns how many were handled."""
-    ids = list(
-        Ticket.objects.filter(sla_stale=True).order_by("id").values_list("id", flat=True)[:limit]
-    )
-    for ticket_id in ids:
-        try:
-            ticket_sla_recompute(ticket_id=ticket_id)
-        except Exception:
-            logger.exception("SLA recompute failed for ticket %s", ticket_id)
-            # Leave it stale; skipping it here keeps one bad ticket from blocking the rest.
+    worker killed; or a configuration change marked them all). Returns how many were
+    claimed: a full batch means more may be waiting. Failures are counted apart and
+    pushed back, so they never make a batch look full forever."""
+    ids = stale_tickets_claim(limit=limit)
+    failed = sum(not ticket_sla_recompute_isolated(ticket_id=ticket_id) for ticket_id in ids)
+    if failed:
+        logger.warning("SLA reconciliation: %s of %s tickets failed", failed, len(ids))
     return len(ids)
+
+
+def recompute_failures(*, limit: int = 20) -> tuple[int, list[RecomputeClaim]]:
+    """Tickets whose recompute keeps failing, most failures first (for /healthz, admin)."""
+    failing = RecomputeClaim.objects.filter(failures__gt=0)
+    return failing.count(), list(failing.order_by("-failures", "ticket_id")[:limit])
 
 
 def open_tickets_mark_stale() -> int:
@@ -487,12 +638,18 @@ def escalation_acknowledge(*, escalation_id: int, actor: User) -> Escalation:
         raise InvalidRequest("Only engineers, leads and admins acknowledge escalations.")
     escalation = (
         Escalation.objects.select_for_update(of=("self",))
-        .select_related("ticket")
+        .select_related("ticket", "to_queue")
         .filter(pk=escalation_id)
         .first()
     )
-    if escalation is None:
+    if escalation is None or not visible_tickets(actor).filter(pk=escalation.ticket_id).exists():
         raise NotFound(f"No escalation {escalation_id}.")
+    if not acknowledgeable(escalation):
+        raise Conflict(
+            "This escalation was a notification, not sent to Engineering: there is nothing "
+            "to acknowledge.",
+            code="not_acknowledgeable",
+        )
     if escalation.acknowledged_at is not None:
         raise Conflict(
             f"Already acknowledged by {escalation.acknowledged_by} at "

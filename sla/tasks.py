@@ -1,21 +1,17 @@
 """Thin Celery tasks over sla.services. Deadlines live in PostgreSQL; beat only triggers
-the sweeps (SLA_SPEC I3), so a lost message is at worst a few seconds late, never lost."""
-
-import logging
+the sweeps (SLA_SPEC I3), so a lost message is at worst a few seconds late, never lost.
+The beat schedule is in settings (CELERY_BEAT_SCHEDULE)."""
 
 from celery import shared_task
-from django.conf import settings
 
-from support_desk.celery import app
-
-from . import services
-
-logger = logging.getLogger(__name__)
+from . import notifications, services
 
 
 @shared_task(name="sla.recompute_ticket")
-def sla_recompute_ticket_task(ticket_id: int) -> None:
-    services.ticket_sla_recompute(ticket_id=ticket_id)
+def sla_recompute_ticket_task(ticket_id: int) -> bool:
+    """A failure is recorded and retried with backoff by the reconciliation (the ticket
+    stays stale), not re-raised for Celery to redeliver at once."""
+    return services.ticket_sla_recompute_isolated(ticket_id=ticket_id)
 
 
 @shared_task(name="sla.sweep")
@@ -36,8 +32,9 @@ RECONCILE_BATCH = 500
 
 @shared_task(name="sla.reconcile")
 def sla_reconcile_task() -> int:
-    """One batch; a full batch means more are waiting (a policy change marked every open
-    ticket stale), so the next batch is queued at once rather than at the next beat."""
+    """One batch; a full batch of claims means more are waiting (a policy change marked
+    every open ticket stale), so the next batch is queued at once rather than at the next
+    beat. Failing tickets are pushed back by their claim, so this chain ends."""
     handled = services.sla_reconcile(limit=RECONCILE_BATCH)
     if handled == RECONCILE_BATCH:
         sla_reconcile_task.delay()
@@ -55,16 +52,4 @@ def sla_recompute_open_tickets_task() -> int:
 
 @shared_task(name="sla.send_notifications")
 def sla_send_notifications_task(escalation_id: int | None = None) -> int:
-    return services.notifications_send(escalation_id=escalation_id)
-
-
-app.conf.beat_schedule.update(
-    {
-        "sla-sweep": {"task": "sla.sweep", "schedule": float(settings.SLA_SWEEP_SECONDS)},
-        "sla-reconcile": {
-            "task": "sla.reconcile",
-            "schedule": float(settings.SLA_RECONCILE_SECONDS),
-        },
-        "sla-send-notifications": {"task": "sla.send_notifications", "schedule": 60.0},
-    }
-)
+    return notifications.notifications_send(escalation_id=escalation_id)

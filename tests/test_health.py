@@ -6,7 +6,9 @@ pytestmark = pytest.mark.django_db
 def test_healthz_reports_database_and_broker_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok"}
+    body = response.json()
+    assert (body["database"], body["broker"]) == ("ok", "ok")
+    assert body["sla"] == {"failing_recomputes": 0, "failing_tickets": []}
 
 
 def test_healthz_names_the_failing_broker_with_503(client, settings):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import CanAcknowledgeEscalations, TicketScopes
 from support_desk.errors import InvalidRequest
-from tickets.api.pagination import paginated
+from tickets.api.pagination import page_limit, paginated
 from tickets.models import Ticket
 from tickets.visibility import ticket_for
 
@@ -78,6 +78,9 @@ class NewestFirst(CursorPagination):
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        return page_limit(request)  # 1-200 or a 400, like every other list
 
 
 def _positive_int(value: str | None, param: str) -> int | None:

@@ -387,7 +387,8 @@ def test_case_19_breach_survives_a_downgrade_and_the_ladder_continues():
     )
     t = only(result)
     assert t.breached_at == at("2026-07-09T10:00-04:00")
-    assert t.due_at == at("2026-07-09T13:00-04:00")
+    # X5: a breach freezes target and due_at; the downgrade does not move them to 13:00.
+    assert (t.due_at, t.target_minutes) == (at("2026-07-09T10:00-04:00"), 60)
     assert (t.status, t.elapsed_seconds) == ("breached", 120 * MIN)
     assert [(f.rule.name, f.at) for f in result.firings] == [
         ("R1", at("2026-07-09T10:00-04:00")),
