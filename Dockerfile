@@ -7,4 +7,5 @@ COPY . .
 RUN SECRET_KEY=build DATABASE_URL=postgresql://x@localhost/x REDIS_URL=redis://localhost \
     python manage.py collectstatic --noinput -v 0
 EXPOSE 8000
-CMD ["gunicorn", "support_desk.wsgi", "--bind", "0.0.0.0:8000", "--workers", "4"]
+# docker-compose.yml's web command passes the same config file.
+CMD ["gunicorn", "support_desk.wsgi", "-c", "support_desk/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "4"]

@@ -3,7 +3,9 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -21,7 +23,10 @@ _TYPES = {
     406: "invalid_request_error",
     409: "conflict",
     412: "precondition_failed",
+    413: "invalid_request_error",
+    414: "invalid_request_error",
     415: "invalid_request_error",
+    431: "invalid_request_error",
     429: "rate_limit_error",
 }
 
@@ -51,6 +56,9 @@ def _flatten(detail, prefix: str = "") -> list[tuple[str, str, str]]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
+            if isinstance(key, int):  # ListField and ListSerializer key item errors by index
+                out += _flatten(value, f"{prefix}[{key}]")
+                continue
             name = "" if key == "non_field_errors" else str(key)
             out += _flatten(value, f"{prefix}.{name}" if prefix and name else prefix or name)
         return out
@@ -80,7 +88,31 @@ def validation_response(detail) -> Response:
     return Response(body, status=400)
 
 
+def too_large_body() -> dict:
+    from django.conf import settings
+
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return error_body(
+        413,
+        f"The request body is larger than the limit of {limit} bytes.",
+        code="request_too_large",
+    )
+
+
+def _is_nul_data_error(exc: Exception) -> bool:
+    """psycopg refuses NUL in text before sending the query: the input's fault, not ours.
+    Bodies and URLs are checked earlier (parsers, request_limits); this is the backstop."""
+    return isinstance(exc, DataError) and "NUL (0x00)" in str(exc)
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        return Response(too_large_body(), status=413)
+    if _is_nul_data_error(exc):
+        return Response(
+            error_body(400, "Text may not contain NUL (\\u0000).", code="null_character"),
+            status=400,
+        )
     if isinstance(exc, ApplicationError):
         body = error_body(
             exc.status,
@@ -132,6 +164,17 @@ def handler404(request, exception=None):
     return _api_or(request, 404, "No such resource.", "not_found", None) or page_not_found(
         request, exception
     )
+
+
+def handler400(request, exception=None):
+    """Django's own 400s (RequestDataTooBig outside a DRF view, too many fields, a bad Host)."""
+    from django.views.defaults import bad_request
+
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(too_large_body(), status=413)
+        return JsonResponse(error_body(400, "Bad request.", code="bad_request"), status=400)
+    return bad_request(request, exception)
 
 
 def handler500(request):

@@ -1,8 +1,9 @@
 """Read settings from the environment, refusing values that make no sense.
 
-When DATABASE_URL / REDIS_URL are not set, the addresses of the embedded services
-started by `scripts/services.py up` (written to var/run/services.env) are used, so any
-`manage.py` command reaches the same PostgreSQL and Redis as `make run`.
+A value not set in the environment is taken from var/run/services.env, which
+`scripts/services.py up` (run by `make run`) writes with the DATABASE_URL, REDIS_URL and
+SECRET_KEY in effect, embedded or your own: any `manage.py` command in another terminal
+reaches the same PostgreSQL and Redis as `make run`. The environment always wins.
 """
 
 import os
@@ -66,3 +67,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_time_zone(name: str, default: str) -> str:
+    """An IANA time zone name known to this system's tz database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = env_str(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be an IANA time zone such as Europe/London, got {value!r}"
+        ) from None
+    return value

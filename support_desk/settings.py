@@ -1,9 +1,12 @@
 """Support Desk settings: every value comes from the environment (see .env.example)."""
 
 import dj_database_url
+from celery.schedules import crontab
+from csp.constants import NONCE as CSP_NONCE
 from kombu import Queue as KombuQueue
 
-from .env import BASE_DIR, env_bool, env_int, env_list, env_str
+from .email_url import email_config
+from .env import BASE_DIR, env_bool, env_int, env_list, env_str, env_time_zone
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-secret-key-change-me" if DEBUG else None)
@@ -31,12 +34,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: refuses over-long URLs and headers (414/431, JSON under /api/) before anything
+    # else reads them; gunicorn's own limits are set above these (support_desk/gunicorn.conf.py).
+    "support_desk.request_limits.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "support_desk.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "workspace.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -80,6 +89,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# The zone the workspace shows times in for users who chose none in their profile. UTC by
+# default: a desk's people and calendars span zones (New York and London in the demo), and
+# UTC is what the API and logs say; set it to where most of the team sits.
+DESK_TIME_ZONE = env_time_zone("DESK_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -97,8 +110,20 @@ STORAGES = {
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A Redis that is down or hangs costs a request half a second at most: the rate limit
+        # and the sign-in lock-out then step aside with a log line (accounts/fail_open.py).
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
 }
+
+# Sign-in lock-out (accounts/lockout.py): attempts allowed per window of LOGIN_LOCKOUT_SECONDS
+# for one username, and from one client address (several people may share an office's).
+LOGIN_LOCKOUT_ACCOUNT_ATTEMPTS = env_int("LOGIN_LOCKOUT_ACCOUNT_ATTEMPTS", 10, minimum=1)
+LOGIN_LOCKOUT_ADDRESS_ATTEMPTS = env_int("LOGIN_LOCKOUT_ADDRESS_ATTEMPTS", 50, minimum=1)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 
 # Celery: deadlines live in PostgreSQL; beat only triggers sweeps (SLA_SPEC I3).
 # kombu spells a unix socket "redis+socket://"; redis-py and Django's cache "unix://".
@@ -128,7 +153,22 @@ SLA_RECONCILE_SECONDS = env_int("SLA_RECONCILE_SECONDS", 15, minimum=1)
 SLA_LATE_AFTER_SECONDS = env_int("SLA_LATE_AFTER_SECONDS", 60, minimum=1)
 # Publishing a task when Redis is down must fail fast: the stale mark keeps the work.
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict = {}
+# The whole beat schedule, in one place. Beat only triggers work whose state is in the
+# database, so a missed tick delays it and loses nothing.
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {"task": "sla.sweep", "schedule": float(SLA_SWEEP_SECONDS)},
+    "sla-reconcile": {"task": "sla.reconcile", "schedule": float(SLA_RECONCILE_SECONDS)},
+    "sla-send-notifications": {"task": "sla.send_notifications", "schedule": 60.0},
+    "tickets-idempotency-purge": {
+        "task": "tickets.idempotency_purge",
+        "schedule": crontab(minute=17),
+    },
+    # Hourly, so a worker that was down at midnight catches up within the hour.
+    "dashboard-rollups-refresh": {
+        "task": "dashboard.rollups_refresh",
+        "schedule": crontab(minute=7),
+    },
+}
 # Breach sweeps get their own queue, which every worker also consumes: a flood of recompute
 # tasks (an import, a policy change) must not delay breach detection behind it.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
@@ -141,14 +181,26 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["support_desk.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "support_desk.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env_str("API_RATE_LIMIT", "600/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Client addresses (rate limits, sign-in lock-out) come from X-Forwarded-For only when
+    # this many trusted proxies stand in front; 0 = REMOTE_ADDR, which a client cannot forge.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0, minimum=0),
 }
+
+# Request limits (DESIGN §6): a larger body is a 413, a longer URL a 414, larger headers a 431,
+# JSON nested deeper than API_MAX_JSON_DEPTH a 400 -- all in the API's error format.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+API_MAX_JSON_DEPTH = 64
+API_MAX_URL_BYTES = 8000
+API_MAX_HEADER_BYTES = 8190
+API_MAX_HEADERS_TOTAL_BYTES = 65536
+API_MAX_HEADER_FIELDS = 100
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Support Desk API",
@@ -159,17 +211,74 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Shared error responses, `limit` bounds, unknown fields refused: support_desk/openapi.py.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "support_desk.openapi.postprocess",
+    ],
 }
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# E-mail: EMAIL_URL names the server (support_desk/email_url.py: smtp://, smtp+tls://,
+# smtps://, file://, console:). Unset, mail is written to files under var/mail/outbox/
+# instead of the console. EMAIL_TIMEOUT bounds the connect and every send, in seconds.
+_EMAIL = email_config(env_str("EMAIL_URL", ""), default_file_path=BASE_DIR / "var/mail/outbox")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", _EMAIL.backend)
+EMAIL_HOST = _EMAIL.host
+EMAIL_PORT = _EMAIL.port
+EMAIL_HOST_USER = _EMAIL.user
+EMAIL_HOST_PASSWORD = _EMAIL.password
+EMAIL_USE_TLS = _EMAIL.use_tls
+EMAIL_USE_SSL = _EMAIL.use_ssl
+EMAIL_FILE_PATH = _EMAIL.file_path or str(BASE_DIR / "var/mail/outbox")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support-desk@localhost")
 DESK_BASE_URL = env_str("DESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# Production (DESK_ENV=production, as docker-compose sets it) expects HTTPS in front: cookies
+# only over HTTPS, HSTS, API docs behind sign-in. `make run` on http://127.0.0.1 keeps none of
+# these. Each can be set on its own; see docs/operations.md.
+PRODUCTION = env_str("DESK_ENV", "").lower() == "production"
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", PRODUCTION)
+# Sent on HTTPS responses only (SecurityMiddleware), so it is harmless on plain HTTP.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Behind a TLS-terminating proxy that sets it (and strips it from clients), e.g.
+# SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto: requests it marks "https" count as secure.
+_PROXY_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_").removeprefix("HTTP_"), "https")
+    if _PROXY_SSL_HEADER
+    else None
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# support_desk/security.py sends it: the desk uses no camera, microphone, location, payment...
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+# /api/v1/schema/ and /api/v1/docs/ answer only signed-in users (session or token).
+API_DOCS_REQUIRE_SIGN_IN = env_bool("API_DOCS_REQUIRE_SIGN_IN", PRODUCTION)
+# Content-Security-Policy (django-csp): scripts and styles from this site only, or inline with
+# the per-request nonce (`{{ request.csp_nonce }}`); no eval, no inline handlers or style="".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", CSP_NONCE],
+        "style-src": ["'self'", CSP_NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

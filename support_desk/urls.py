@@ -24,5 +24,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
 ]
 
+# Django's own 400s under /api/ (e.g. a body over the limit outside DRF) are JSON too.
+handler400 = "support_desk.api_errors.handler400"
 handler404 = "support_desk.api_errors.handler404"
 handler500 = "support_desk.api_errors.handler500"

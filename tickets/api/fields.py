@@ -1,6 +1,7 @@
 """Serializer fields with the API's rules (SLA_SPEC T1: timestamps carry an offset)."""
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -47,7 +48,13 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class StrictSerializerMixin:
-    """Unknown fields are a 400, not silently ignored: a typo must not look like success."""
+    # Unknown fields are a 400, not silently ignored: a typo must not look like success.
+    # A ModelSerializer using it gets the strict field types below for its model fields.
+    # (A comment, not a docstring: the schema would show a mixin's docstring as the
+    # description of every serializer that has none.)
+
+    serializer_field_mapping = property(lambda self: _strict_field_mapping())
+    serializer_related_field = property(lambda self: StrictPrimaryKeyRelatedField)
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -60,3 +67,98 @@ class StrictSerializerMixin:
                 {name: ["Unknown field."] for name in unknown}, code="unknown_field"
             )
         return super().to_internal_value(data)
+
+
+# -- Strict JSON types ---------------------------------------------------------------------
+# DRF coerces loosely: CharField stores 5 as "5", BooleanField takes "yes", IntegerField
+# takes "7", a slug field looks 12 up as "12". The API documents JSON types, so a value of
+# another type is a 400 (and the schema's negative examples are really rejected).
+
+
+class _StrictString:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Expected a string.", code="invalid_type")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(_StrictString, serializers.CharField):
+    pass
+
+
+class StrictEmailField(_StrictString, serializers.EmailField):
+    pass
+
+
+class StrictSlugField(_StrictString, serializers.SlugField):
+    pass
+
+
+class StrictRegexField(_StrictString, serializers.RegexField):
+    pass
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        raise serializers.ValidationError("Expected true or false.", code="invalid_type")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        # 3.0 is an integer in JSON Schema's sense; "3", true and 3.5 are not.
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise serializers.ValidationError("Expected a whole number.", code="invalid_type")
+        return data
+
+
+class _NoBlankRelation:
+    """DRF turns "" into null for a nullable relation; the schema says null, so "" is a 400."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            raise serializers.ValidationError("Use null, not an empty string.", code="blank")
+        return super().run_validation(data)
+
+
+class StrictSlugRelatedField(_NoBlankRelation, serializers.SlugRelatedField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Expected a string.", code="invalid_type")
+        return super().to_internal_value(data)
+
+
+class StrictPrimaryKeyRelatedField(_NoBlankRelation, serializers.PrimaryKeyRelatedField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            raise serializers.ValidationError(
+                "Expected an id (a whole number).", code="invalid_type"
+            )
+        if not 1 <= data <= 2**63 - 1:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
+@cache
+def _strict_field_mapping() -> dict:
+    from django.db import models
+
+    mapping = dict(serializers.ModelSerializer.serializer_field_mapping)
+    for model_field in (models.CharField, models.TextField):
+        mapping[model_field] = StrictCharField
+    mapping[models.SlugField] = StrictSlugField
+    mapping[models.EmailField] = StrictEmailField
+    mapping[models.BooleanField] = StrictBooleanField
+    for model_field in (
+        models.IntegerField,
+        models.SmallIntegerField,
+        models.BigIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.PositiveBigIntegerField,
+    ):
+        mapping[model_field] = StrictIntegerField
+    return mapping

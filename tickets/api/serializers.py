@@ -18,19 +18,24 @@ from tickets.models import (
 )
 
 from .extensions import ticket_field
-from .fields import AwareDateTimeField, StrictSerializerMixin
+from .fields import (
+    AwareDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictSerializerMixin,
+    StrictSlugRelatedField,
+)
 
 
 class RequesterInSerializer(StrictSerializerMixin, serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    email = StrictEmailField(max_length=254)
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
 
 
 class OrganizationInSerializer(StrictSerializerMixin, serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    external_id = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
+    name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
+    external_id = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     tier = serializers.ChoiceField(choices=Tier.choices, required=False, default="")
 
     def validate(self, attrs):
@@ -40,36 +45,32 @@ class OrganizationInSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class TicketCreateSerializer(StrictSerializerMixin, serializers.Serializer):
-    subject = serializers.CharField(min_length=1, max_length=200)
-    description = serializers.CharField(max_length=100_000)
+    subject = StrictCharField(min_length=1, max_length=200)
+    description = StrictCharField(max_length=100_000)
     requester = RequesterInSerializer()
     organization = OrganizationInSerializer(required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
-    queue = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Queue.objects.all(), required=False
-    )
+    queue = StrictSlugRelatedField(slug_field="slug", queryset=Queue.objects.all(), required=False)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), max_length=50, required=False, default=list
+        child=StrictCharField(max_length=50), max_length=50, required=False, default=list
     )
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    external_id = StrictCharField(max_length=100, required=False, allow_blank=True)
     created_at = AwareDateTimeField(
         required=False, help_text="Back-dates the ticket; needs the `import` scope."
     )
 
 
 class TicketPatchSerializer(StrictSerializerMixin, serializers.Serializer):
-    subject = serializers.CharField(min_length=1, max_length=200, required=False)
+    subject = StrictCharField(min_length=1, max_length=200, required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    queue = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Queue.objects.all(), required=False
-    )
-    assignee = serializers.CharField(
+    queue = StrictSlugRelatedField(slug_field="slug", queryset=Queue.objects.all(), required=False)
+    assignee = StrictCharField(
         required=False, allow_null=True, help_text="A username, or null to unassign."
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=50), max_length=50, required=False
+        child=StrictCharField(max_length=50), max_length=50, required=False
     )
 
     def validate_assignee(self, value):
@@ -84,8 +85,8 @@ class TicketPatchSerializer(StrictSerializerMixin, serializers.Serializer):
 
 
 class MessageCreateSerializer(StrictSerializerMixin, serializers.Serializer):
-    body = serializers.CharField(max_length=100_000)
-    public = serializers.BooleanField(default=True)
+    body = StrictCharField(max_length=100_000)
+    public = StrictBooleanField(default=True)
     author_type = serializers.ChoiceField(
         choices=[AuthorType.AGENT, AuthorType.REQUESTER], default=AuthorType.AGENT
     )

@@ -73,12 +73,19 @@ def _ticket_response(ticket_id: int, status_code: int = 200) -> Response:
     return response
 
 
+MAX_VERSION_DIGITS = 18  # a PostgreSQL bigint has 19 digits
+
+
 def _expected_version(request) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if value == "*":
+        return None  # RFC 9110: any current version matches
+    # ASCII digits only ("²".isdigit() is true, int("²") fails), and no more than a
+    # version can have: int() of 5,000 digits is slow and then overflows the column.
+    if not (value.isascii() and value.isdigit()) or len(value) > MAX_VERSION_DIGITS:
         raise InvalidRequest('If-Match must be a ticket version, e.g. "3".', param="If-Match")
     return int(value)
 
