@@ -23,7 +23,7 @@ def api_token_create(*, user: User, scopes: Iterable[str], name: str = "") -> tu
     beyond = [s for s in scopes if s not in role_scopes(user)]
     if beyond:
         raise InvalidScopes(
-            f"a {user.get_role_display().lower()}'s token cannot carry {', '.join(beyond)}; "
+            f"an {user.get_role_display().lower()}'s token cannot carry {', '.join(beyond)}; "
             f"allowed: {', '.join(sorted(role_scopes(user))) or 'none'}"
         )
     raw = ApiToken.generate_raw()
