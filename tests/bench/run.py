@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCH_DB = "support_desk_bench"
+# BENCH_DB: so that two benches on one PostgreSQL (a CI matrix, a team) do not clash.
+BENCH_DB = os.environ.get("BENCH_DB", "support_desk_bench")
 
 
 def _bench_database_url() -> str:
