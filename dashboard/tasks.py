@@ -1,9 +1,8 @@
-"""Celery: keep the daily SLA roll-ups current. The work lives in dashboard.rollups."""
+"""Celery: keep the daily SLA roll-ups current. The work lives in dashboard.rollups; the
+beat entry (hourly at :07, so a worker that was down at midnight catches up within the
+hour) is in settings (CELERY_BEAT_SCHEDULE)."""
 
 from celery import shared_task
-from celery.schedules import crontab
-
-from support_desk.celery import app
 
 from .rollups import rollups_refresh
 
@@ -11,15 +10,3 @@ from .rollups import rollups_refresh
 @shared_task(name="dashboard.rollups_refresh")
 def rollups_refresh_task() -> int:
     return rollups_refresh()
-
-
-# Hourly, so a worker that was down at midnight catches up within the hour; a refresh of an
-# up-to-date desk rebuilds only the last few days.
-app.conf.beat_schedule.update(
-    {
-        "dashboard-rollups-refresh": {
-            "task": "dashboard.rollups_refresh",
-            "schedule": crontab(minute=7),
-        }
-    }
-)

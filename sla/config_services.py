@@ -3,7 +3,8 @@ Each save is validated here (sla.validation: the calendar builds, every target i
 reachable) so no writer can store a configuration that stops SLA processing. Every change
 recomputes open tickets in the background (SLA_SPEC X4): the task marks them stale in one
 UPDATE and the reconciliation recomputes them in batches; recorded outcomes are never
-re-judged (X3)."""
+re-judged (X3): every recompute hands the stored met, cancelled and breached rows to the
+engine as the record, which keeps them as judged (sla.services._recorded)."""
 
 import logging
 from collections.abc import Iterable, Mapping

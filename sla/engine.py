@@ -9,8 +9,11 @@ Before each event is applied, every running timer whose due instant lies strictl
 event is breached at that due instant (Q1: events at an instant apply before judging). Due
 and warning instants are always recomputed from the timer's whole history with its current
 target, so a target change counts from the original start (X1) -- until the timer breaches:
-a breach freezes its target, due and breach instants (X5), and a breach recorded earlier
-(under another policy or calendar) is passed in as `recorded` and kept.
+a breach freezes its target, due and breach instants (X5). Outcomes recorded earlier (under
+another policy, priority or calendar) are passed in as `recorded` and kept (X3, D4): a
+breach, a met or a cancelled timer stays as it was judged. A met `resolution` timer is
+final only while the ticket stays solved from that solve on: a reopen re-activates it and
+the last solve judges it.
 
 Two instants are told apart: `reach` is where the counting time reaches a threshold (D1,
 what `due_at` shows), `overrun` is where a running timer is past it (Q1, Q2: when it
@@ -73,12 +76,20 @@ class Policy:
 
 @dataclass(frozen=True)
 class Recorded:
-    """A breach already stored for a timer (metric, cycle): its judgement is frozen (X5)."""
+    """A final outcome already stored for a timer (metric, cycle): breached (frozen, X5),
+    met or cancelled (never re-judged, X3). The first four fields are what a breach needs;
+    met and cancelled outcomes also keep the instants and elapsed time they were judged by."""
 
-    breached_at: datetime
+    breached_at: datetime | None
     due_at: datetime | None
     target_minutes: int
     business_hours: bool
+    status: str = "breached"
+    fulfilled_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    warning_at: datetime | None = None
+    elapsed_seconds: int | None = None
+    started_at: datetime | None = None  # to tell the recorded timer apart (None: trusted)
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,8 @@ class _Track:
     final: bool = False  # reply timers once fulfilled or cancelled
     cycle: int = 0
     frozen_due: datetime | None = None  # X5: the due instant in force at a recorded breach
+    # X3: a recorded met or cancelled outcome, shown as it was judged.
+    settled: Recorded | None = None
 
     @property
     def running(self) -> bool:
@@ -264,14 +277,22 @@ def select_policy(
 
 
 class _Replay:
-    def __init__(self, policy: Policy, now: datetime):
+    def __init__(
+        self,
+        policy: Policy,
+        now: datetime,
+        recorded: Mapping[tuple[str, int], Recorded] | None = None,
+    ):
         self.policy = policy
         self.now = now
+        self.recorded = recorded or {}
         self.status = "new"
         self.priority = "normal"
         self.priorities: list[tuple[datetime, str]] = []
         self.tracks: list[_Track] = []
         self.first_reply_done = False
+        # X3: metric -> the solve at which a recorded met outcome was judged (resolution).
+        self.judged_until: dict[str, datetime] = {}
 
     # -- helpers ------------------------------------------------------------------
 
@@ -284,23 +305,98 @@ class _Replay:
             return None  # P3: not tracked
         track = _Track(metric=metric, started_at=at, target=target, basis=self._basis(target))
         track.stretches.append(_Stretch(at, None, running, reason))
+        track.cycle = self._cycle_for(metric, at)
         self.tracks.append(track)
+        self._apply_record(track)
         return track
+
+    def _cycle_for(self, metric: str, at: datetime) -> int:
+        """Cycles count from 1 in order of start; Q3 timers (started and ended at one
+        instant, unbreached) take no number. Earlier timers of this metric are final by
+        now. A recorded timer keeps its number (its row is the record, X3): a timer that
+        starts when a recorded one started takes that number, and a number recorded for
+        another timer is not given to this one (a policy that tracks a cycle the recorded
+        one did not -- P3 -- numbers it after them rather than re-using a recorded row)."""
+        used = {t.cycle for t in self.tracks if t.metric == metric and not _never_existed(t)}
+        same_start = [
+            cycle
+            for (m, cycle), record in self.recorded.items()
+            if m == metric and record.started_at == at and cycle not in used
+        ]
+        if same_start:
+            return min(same_start)
+        cycle = max(used, default=0) + 1
+        while True:
+            record = self.recorded.get((metric, cycle))
+            if record is None or record.started_at is None or record.started_at == at:
+                return cycle
+            cycle += 1
+
+    def _apply_record(self, track: _Track) -> None:
+        """X3/X5: a stored outcome for this timer is replayed as judged, from its start:
+        a breach keeps its instant and target (nothing later moves or cancels it); a reply
+        timer that ended (met, cancelled, or breached and then answered) ends as recorded
+        and keeps its target, a met or cancelled one never breaches. A met resolution is
+        only known to be final at the end (a reopen re-activates it): until its recorded
+        solve it is in time (`judged_until`)."""
+        record = self.recorded.get((track.metric, track.cycle))
+        if record is None:
+            return
+        if record.started_at is not None and record.started_at != track.started_at:
+            return  # another timer than the one recorded (the cycles were told apart)
+        if record.breached_at is not None:
+            track.breached_at = record.breached_at
+            if track.metric != "resolution" and (record.fulfilled_at or record.cancelled_at):
+                track.settled = record  # a reply timer that has ended: it ends as recorded
+        elif record.status == "cancelled" and record.cancelled_at is not None:
+            track.settled = record
+        elif record.status == "met" and record.fulfilled_at is not None:
+            if track.metric == "resolution":
+                self.judged_until[track.metric] = record.fulfilled_at
+                return  # its target is the current one until `compute` settles it
+            track.settled = record
+        else:
+            return
+        track.target = Target(
+            priority=track.target.priority,
+            metric=track.metric,
+            minutes=record.target_minutes,
+            business_hours=record.business_hours,
+        )
+        track.basis = self._basis(track.target)
 
     def _open(self, metric: str) -> list[_Track]:
         return [t for t in self.tracks if t.metric == metric and not t.final]
 
+    def _judged(self, track: _Track, instant: datetime | None) -> datetime | None:
+        """A resolution recorded as met at a solve was in time until then (X3), whatever
+        the policy that applies now says: an instant it would place at or before that solve
+        counts only once the re-activated timer runs again (Q2), None until it does."""
+        until = self.judged_until.get(track.metric)
+        if until is None or instant is None or instant > until:
+            return instant
+        later = [start for start, _ in track.runs() if start >= until]
+        return later[0] if later else None
+
     def judge_until(self, at: datetime) -> None:
         """Breach and warn every running timer whose instant lies before `at` (Q1, Q4)."""
         for track in self.tracks:
+            if track.settled is not None:
+                # Recorded as ended: it ends when it was recorded to (normally the event
+                # there ends it; a cancellation may have had none), and is not judged again.
+                end = _recorded_end(track.settled)
+                if not track.final and end is not None and end < at:
+                    self._finish(track, end, fulfilled=track.settled.fulfilled_at is not None)
+                continue
             if not track.running or track.final:
                 continue
             if track.warned_at is None:
                 warn = track.overrun(track.warn_seconds(self.policy.warn_at_percent))
+                warn = self._judged(track, warn)
                 if warn is not None and warn < at:
                     track.warned_at = warn
             if track.breached_at is None:
-                due = track.overrun(track.target_seconds)
+                due = self._judged(track, track.overrun(track.target_seconds))
                 if due is not None and due < at:
                     track.breached_at = due
 
@@ -326,7 +422,8 @@ class _Replay:
             return  # final: nothing moves a closed ticket's timers
         elif event.type == "agent_reply":
             for track in self._open("first_reply") + self._open("next_reply"):
-                self._finish(track, at, fulfilled=True)
+                if not self._end_as_recorded(track, at):
+                    self._finish(track, at, fulfilled=True)
             self.first_reply_done = True
         elif event.type == "customer_reply":
             if self.status in REOPENED_BY_CUSTOMER:
@@ -342,6 +439,15 @@ class _Replay:
         elif event.type == "priority_changed" and event.priority:
             self._set_priority(event.priority, at)
 
+    def _end_as_recorded(self, track: _Track, at: datetime) -> bool:
+        """A timer recorded as ended ends only at its recorded instant, as recorded (met,
+        or cancelled), whatever event is there: True if it is such a timer."""
+        if track.settled is None:
+            return False
+        if _recorded_end(track.settled) == at:
+            self._finish(track, at, fulfilled=track.settled.fulfilled_at is not None)
+        return True
+
     def _finish(self, track: _Track, at: datetime, *, fulfilled: bool) -> None:
         track.close(at)
         track.final = True
@@ -356,13 +462,22 @@ class _Replay:
             return
         if status in SOLVED:
             for track in self._open("first_reply") + self._open("next_reply"):
-                self._finish(track, at, fulfilled=False)
+                if not self._end_as_recorded(track, at):
+                    self._finish(track, at, fulfilled=False)
             for track in self._open("resolution"):
                 if previous not in SOLVED or force:
                     track.fulfilled_at = at  # judged at the last solve
                 track.stop(at, running=False, reason="solved")
             return
         for track in self._open("resolution"):
+            if previous in SOLVED and track.breached_at is None:
+                # Re-activated by the reopen (§5): it runs on under the target of the
+                # priority now (X1); priority changes while solved waited for this.
+                target = self.policy.target(self.priority, track.metric)
+                if target is None:
+                    self._finish(track, at, fulfilled=False)
+                    continue
+                track.target, track.basis = target, self._basis(target)
             paused = status in self.policy.pause_on
             track.stop(at, running=not paused, reason=f"paused: {status}" if paused else "")
             if previous in SOLVED:
@@ -374,6 +489,13 @@ class _Replay:
         for track in [t for t in self.tracks if not t.final]:
             if track.breached_at is not None:
                 continue  # X5: a breach freezes the timer's target and due instant
+            if track.settled is not None:
+                continue  # X3: recorded as met or cancelled under the target it had
+            if track.metric == "resolution" and self.status in SOLVED:
+                continue  # judged at the solve; a reopen adopts the priority of then
+            judged = self.judged_until.get(track.metric)
+            if judged is not None and at <= judged:
+                continue  # recorded in time until its solve (X3); judged when it runs again
             target = self.policy.target(priority, track.metric)
             if target is None:
                 if track.running or track.stretches[-1].end is None:
@@ -408,15 +530,16 @@ def compute(
     rules: Sequence[Rule] = (),
     recorded: Mapping[tuple[str, int], Recorded] | None = None,
 ) -> Result:
-    """`recorded`: breaches already stored, by (metric, cycle); they stand as recorded
-    whatever this policy would say now (D4, X3, X5)."""
+    """`recorded`: final outcomes already stored (breached, met, cancelled), by (metric,
+    cycle); they stand as recorded whatever this policy would say now (D4, X3, X5). A met
+    resolution stands only while the ticket stays solved from that solve on."""
     if policy is None or not events:
         return Result([], [], [])
     # sorted() is stable: events at one instant keep their order (T3).
     ordered = sorted((e for e in events if e.at <= now), key=lambda e: e.at)
     if not ordered or ordered[0].type != "created":
         return Result([], [], [])
-    replay = _Replay(policy, now)
+    replay = _Replay(policy, now, recorded)
     for event in ordered:
         if event.type not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event.type!r}")
@@ -427,17 +550,20 @@ def compute(
     timers: list[Timer] = []
     firings: list[Firing] = []
     upcoming: list[Firing] = []
-    cycles: dict[str, int] = {}
     rules = sorted(rules, key=lambda r: (r.position, r.name))
     for track in sorted(replay.tracks, key=lambda t: (METRICS.index(t.metric), t.started_at)):
-        end = track.fulfilled_at or track.cancelled_at
-        if track.final and end == track.started_at and track.breached_at is None:
+        if _never_existed(track):
             continue  # Q3: would start and end at the same instant
-        cycles[track.metric] = cycles.get(track.metric, 0) + 1
-        track.cycle = cycles[track.metric]
-        frozen = (recorded or {}).get((track.metric, track.cycle))
-        if frozen is not None:
-            _freeze(track, frozen, replay)
+        frozen = replay.recorded.get((track.metric, track.cycle))
+        if frozen is not None and frozen.breached_at is not None:
+            if track.breached_at == frozen.breached_at:
+                _freeze(track, frozen, replay)
+            if track.settled is not None:
+                _settle(track, track.settled, replay)
+        elif track.settled is not None or (
+            frozen is not None and _still_final(track, frozen, replay)
+        ):
+            _settle(track, track.settled or frozen, replay)
         timers.append(_timer(track, replay))
         fired, pending = _ladder(track, replay, rules)
         firings += fired
@@ -445,6 +571,12 @@ def compute(
     firings.sort(key=lambda f: (f.at, f.rule.position))
     upcoming.sort(key=lambda f: (f.at, f.rule.position))
     return Result(timers, firings, upcoming)
+
+
+def _never_existed(track: _Track) -> bool:
+    """Q3: a timer that would start and end at the same instant is not created."""
+    end = track.fulfilled_at or track.cancelled_at
+    return track.final and end == track.started_at and track.breached_at is None
 
 
 def _freeze(track: _Track, recorded: Recorded, replay: _Replay) -> None:
@@ -467,17 +599,76 @@ def _freeze(track: _Track, recorded: Recorded, replay: _Replay) -> None:
     track.frozen_due = due
 
 
+def _still_final(track: _Track, recorded: Recorded, replay: _Replay) -> bool:
+    """Whether a met resolution recorded at a solve still stands: the ticket has stayed
+    solved since that solve. A reopen re-activated it (SLA_SPEC §5) and the last solve
+    judges it. (Met and cancelled reply timers were settled when they started.)"""
+    return (
+        track.metric == "resolution"
+        and recorded.status == "met"
+        and recorded.breached_at is None
+        and recorded.fulfilled_at is not None
+        and replay.status in SOLVED
+        and track.fulfilled_at == recorded.fulfilled_at
+        and track.breached_at is None
+    )
+
+
+def _settle(track: _Track, recorded: Recorded, replay: _Replay) -> None:
+    """X3: a recorded final outcome stands as judged -- its target, due instant, end
+    (fulfilment or cancellation) and elapsed time -- whatever the policy that applies now
+    would say (a shorter target would otherwise turn a met reply into a breach). The ladder
+    sees a final timer: nothing fires after its end, and no breach is invented before it."""
+    end = _recorded_end(recorded)
+    track.target = Target(
+        priority=track.target.priority,
+        metric=track.metric,
+        minutes=recorded.target_minutes,
+        business_hours=recorded.business_hours,
+    )
+    track.basis = replay._basis(track.target)
+    track.fulfilled_at = recorded.fulfilled_at
+    track.cancelled_at = recorded.cancelled_at
+    if recorded.breached_at is None:
+        track.breached_at = None
+        # The warning instant it was judged by, if it came before the end; none otherwise.
+        warning = recorded.warning_at
+        track.warned_at = warning if warning and end and warning < end else None
+    if end is not None and (track.metric != "resolution" or recorded.status == "cancelled"):
+        _truncate(track, end)
+        track.final = True
+    track.settled = recorded
+
+
+def _recorded_end(recorded: Recorded) -> datetime | None:
+    return recorded.fulfilled_at or recorded.cancelled_at
+
+
+def _truncate(track: _Track, end: datetime) -> None:
+    """Make the timer's life end at `end` (a final timer neither runs nor pauses after)."""
+    kept = [s for s in track.stretches if s.start < end]
+    if not kept:
+        kept = [_Stretch(end, end, False, "stopped")]
+    if kept[-1].end is None or kept[-1].end > end:
+        kept[-1].end = end
+    track.stretches = kept
+
+
 def _status(track: _Track, replay: _Replay) -> str:
+    if track.settled is not None:
+        return track.settled.status
     if track.breached_at is not None:
         return "breached"
+    if track.final and track.cancelled_at is not None:
+        # A reply timer cancelled by a solve, or any timer whose priority lost its target:
+        # a later solve does not make a cancelled resolution met.
+        return "cancelled"
     if track.metric == "resolution":
         if replay.status in SOLVED:
             return "met"
         return "active" if track.running else "paused"
     if track.fulfilled_at is not None:
         return "met"
-    if track.cancelled_at is not None:
-        return "cancelled"
     return "active"
 
 
@@ -495,12 +686,24 @@ def _timer(track: _Track, replay: _Replay) -> Timer:
     percent = replay.policy.warn_at_percent
     if track.frozen_due is not None:
         due = track.frozen_due
+    elif track.settled is not None:
+        due = track.settled.due_at
     elif paused and track.breached_at is None:
         due = None  # R2: a paused timer has no due instant until it resumes
     else:
         # A breached timer keeps showing its due instant, paused or not (X5).
         due = track.reach(track.target_seconds, project=True)
-    warning = None if paused else track.reach(track.warn_seconds(percent), project=True)
+        if track.breached_at is not None and (due is None or due > track.breached_at):
+            # X2 before any counting time (a zero target adopted outside business hours,
+            # or at the creation instant): it was due no later than its breach (X5).
+            due = track.breached_at
+    if track.settled is not None:
+        warning = track.settled.warning_at
+    else:
+        warning = None if paused else track.reach(track.warn_seconds(percent), project=True)
+    elapsed = track.elapsed_at(until)
+    if track.settled is not None and track.settled.elapsed_seconds is not None:
+        elapsed = track.settled.elapsed_seconds
     next_change = None
     if track.running and not track.final:
         candidates = [t for t in (warning, due) if t is not None and t >= now]
@@ -518,7 +721,7 @@ def _timer(track: _Track, replay: _Replay) -> Timer:
         fulfilled_at=track.fulfilled_at,
         breached_at=track.breached_at,
         cancelled_at=track.cancelled_at,
-        elapsed_seconds=track.elapsed_at(until),
+        elapsed_seconds=elapsed,
         segments=_segments(track, until),
         next_change_at=next_change,
     )

@@ -100,6 +100,13 @@ class SlaConfig:
         )
         return None if index is None else self.policy(index)
 
+    def policy_by_id(self, policy_id: int | None) -> engine.Policy | None:
+        """The policy with this id, or None if it is gone. Raises BrokenPolicy."""
+        for index, row in enumerate(self.rows):
+            if row.pk == policy_id:
+                return self.policy(index)
+        return None
+
     def policy(self, index: int) -> engine.Policy:
         row = self.rows[index]
         if row.pk not in self._policies:

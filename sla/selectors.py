@@ -10,7 +10,7 @@ from tickets.models import QueueKind, Ticket
 from tickets.visibility import visible_tickets
 
 from . import engine
-from .models import Escalation
+from .models import Escalation, RecomputeClaim
 from .services import compute_for_ticket, keep_recorded_outcome
 
 
@@ -41,3 +41,9 @@ def escalation_list(
     elif status == "acknowledged":
         qs = qs.filter(acknowledged_at__isnull=False)
     return qs.order_by("-created_at", "-id")
+
+
+def recompute_failures(*, limit: int = 20) -> tuple[int, list[RecomputeClaim]]:
+    """Tickets whose recompute keeps failing, most failures first (for /healthz, admin)."""
+    failing = RecomputeClaim.objects.filter(failures__gt=0)
+    return failing.count(), list(failing.order_by("-failures", "ticket_id")[:limit])

@@ -25,7 +25,7 @@ from tickets import services as ticket_services
 from tickets.models import EventType, Priority, Queue, QueueKind, Status, Ticket
 from tickets.visibility import visible_tickets
 
-from . import engine
+from . import engine, storm
 from .loading import BrokenPolicy, sla_config, ticket_history
 from .models import (
     Action,
@@ -61,8 +61,8 @@ class RecomputeOutcome:
 def keep_recorded_outcome(timer: engine.Timer, stored: SlaTimer | None) -> None:
     """D4/X3/X5: a recorded breach is permanent and frozen (target, due_at, breached_at),
     whatever a later recompute (lower priority, new policy, queue or calendar) would say.
-    The engine already applies the recorded breaches it is given; this keeps the rule for
-    timers built some other way."""
+    The engine already applies the recorded outcomes it is given (met and cancelled ones
+    too, see `_recorded`); this keeps the breach rule for timers built some other way."""
     if stored is None or stored.breached_at is None:
         return
     timer.breached_at = stored.breached_at
@@ -76,16 +76,25 @@ def keep_recorded_outcome(timer: engine.Timer, stored: SlaTimer | None) -> None:
 
 
 def _recorded(stored: Iterable[SlaTimer]) -> dict[tuple[str, int], engine.Recorded]:
-    return {
-        (t.metric, t.cycle): engine.Recorded(
+    """The stored rows' final outcomes, for the engine to keep (X3): the rows are the
+    record of how each timer was judged, under the policy that applied then."""
+    recorded: dict[tuple[str, int], engine.Recorded] = {}
+    for t in stored:
+        if t.breached_at is None and t.status not in (TimerStatus.MET, TimerStatus.CANCELLED):
+            continue
+        recorded[(t.metric, t.cycle)] = engine.Recorded(
             breached_at=t.breached_at,
             due_at=t.due_at,
             target_minutes=t.target_minutes,
             business_hours=t.business_hours,
+            status=TimerStatus.BREACHED if t.breached_at is not None else t.status,
+            fulfilled_at=t.fulfilled_at,
+            cancelled_at=t.cancelled_at,
+            warning_at=t.warning_at,
+            elapsed_seconds=t.elapsed_seconds,
+            started_at=t.started_at,
         )
-        for t in stored
-        if t.breached_at is not None
-    }
+    return recorded
 
 
 def _compute(
@@ -188,8 +197,10 @@ def ticket_sla_recompute(*, ticket_id: int, now: datetime | None = None) -> Reco
         outcome = RecomputeOutcome(ticket_id=ticket.pk)
         stored = {(t.metric, t.cycle): t for t in stored_rows}
         rows: list[SlaTimer] = []
+        previous: list[SlaTimer | None] = []
         for timer in result.timers:
             old = stored.pop((timer.metric, timer.cycle), None)
+            previous.append(old)
             keep_recorded_outcome(timer, old)
             warned_at = old.warned_at if old else None
             if (
@@ -213,13 +224,15 @@ def ticket_sla_recompute(*, ticket_id: int, now: datetime | None = None) -> Reco
                     detected_at=now.isoformat(),
                 )
             rows.append(_timer_row(ticket, timer, policy_id, now, warned_at, result.upcoming))
-        _store_timers(ticket, rows, leftovers=list(stored.values()), now=now)
+        _store_timers(
+            ticket, list(zip(rows, previous, strict=True)), leftovers=list(stored.values()), now=now
+        )
         for metric, cycle in outcome.warned:
             _warn(ticket, metric, cycle, now)
         running_due = [r.due_at for r in rows if r.running and r.due_at is not None]
-        Ticket.objects.filter(pk=ticket.pk).update(
-            sla_stale=False, next_due_at=min(running_due) if running_due else None
-        )
+        next_due = min(running_due) if running_due else None
+        if ticket.sla_stale or ticket.next_due_at != next_due:
+            Ticket.objects.filter(pk=ticket.pk).update(sla_stale=False, next_due_at=next_due)
         RecomputeClaim.objects.filter(ticket_id=ticket.pk).delete()  # not failing any more
         # Actions change the ticket through its services, which mark it stale again and
         # announce it: the next recompute sees the new priority or queue (X1). Within this
@@ -299,14 +312,54 @@ TIMER_FIELDS = [
 ]
 
 
-def _store_timers(ticket: Ticket, rows: list[SlaTimer], *, leftovers: list[SlaTimer], now):
-    if rows:
+def _changed_fields(row: SlaTimer, old: SlaTimer) -> list[str]:
+    """The stored fields this recompute changes (computed_at aside: it moves with them)."""
+    fields = []
+    for name in TIMER_FIELDS:
+        if name == "computed_at":
+            continue
+        attname = SlaTimer._meta.get_field(name).attname
+        if getattr(row, attname) != getattr(old, attname):
+            fields.append(name)
+    return fields
+
+
+def _store_timers(
+    ticket: Ticket,
+    rows: list[tuple[SlaTimer, SlaTimer | None]],
+    *,
+    leftovers: list[SlaTimer],
+    now,
+):
+    """Write only what changed (issue 10): new timers are inserted, changed ones get their
+    changed fields (and computed_at: when the row last changed), unchanged ones are not
+    written at all -- the usual case for a recompute with nothing new. `computed_at` thus
+    stays the instant since which the row has held, which the set-based sweep relies on
+    (sla.storm: a row known to be in time then and unchanged since)."""
+    new = [row for row, old in rows if old is None]
+    if new:
+        # The ticket's lock keeps other writers out; the upsert only guards rows that a
+        # writer without it (none today) might have added.
         SlaTimer.objects.bulk_create(
-            rows,
+            new,
             update_conflicts=True,
             unique_fields=["ticket", "metric", "cycle"],
             update_fields=TIMER_FIELDS,
         )
+    by_fields: dict[tuple[str, ...], list[SlaTimer]] = {}
+    for row, old in rows:
+        if old is None:
+            continue
+        fields = _changed_fields(row, old)
+        if fields == ["elapsed_seconds"] and row.running and old.running:
+            # Only time has passed: the stored pair (elapsed_seconds, computed_at) still
+            # says what it did; rewriting it every sweep would be all the writing.
+            continue
+        if fields:
+            row.pk = old.pk
+            by_fields.setdefault((*fields, "computed_at"), []).append(row)
+    for fields, changed in by_fields.items():
+        SlaTimer.objects.bulk_update(changed, list(fields))
     # Timers the engine no longer derives (the new policy has no such target): recorded
     # outcomes stay; anything still running ends as cancelled.
     for old in leftovers:
@@ -428,11 +481,11 @@ def _run_action(ticket, rule: engine.Rule, escalation: Escalation, to_queue, now
 # --- sweeps -----------------------------------------------------------------------------
 
 
-def timers_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+def _claim_due_rows(*, now: datetime, limit: int) -> list[tuple[int, int]]:
     """Claim timers whose next check has passed, set-based and index-backed (I2): their
     cost follows the rows coming due, not the open backlog. SKIP LOCKED keeps two sweepers
-    apart; the claim is a lease, so rows of a worker that dies come due again."""
-    now = now or timezone.now()
+    apart; the claim is a lease, so rows of a worker that dies come due again. Returns
+    (timer id, ticket id) of each claimed row."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -444,11 +497,17 @@ def timers_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[i
                 LIMIT %s
                 FOR UPDATE SKIP LOCKED
             )
-            RETURNING ticket_id
+            RETURNING id, ticket_id
             """,
             [now + CLAIM_LEASE, now, limit],
         )
-        return sorted({row[0] for row in cursor.fetchall()})
+        return cursor.fetchall()
+
+
+def timers_claim_due(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Claim due timers (see `_claim_due_rows`); returns their tickets."""
+    rows = _claim_due_rows(now=now or timezone.now(), limit=limit)
+    return sorted({ticket_id for _, ticket_id in rows})
 
 
 def ticket_sla_recompute_isolated(*, ticket_id: int, now: datetime | None = None) -> bool:
@@ -510,9 +569,21 @@ def recompute_failure_record(*, ticket_id: int, error: BaseException) -> datetim
 
 
 def sla_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
-    """One sweep: claim due timers, recompute their tickets. Returns the tickets handled."""
-    ticket_ids = timers_claim_due(now=now, limit=limit)
-    for ticket_id in ticket_ids:
+    """One sweep: claim due timers; record the breaches and warnings their stored rows
+    already know for the whole batch at once (sla.storm: a few statements, no recompute
+    per ticket); recompute the rest ticket by ticket (stale tickets, rule offsets, edge
+    instants). Returns the tickets handled."""
+    now = now or timezone.now()
+    claimed = _claim_due_rows(now=now, limit=limit)
+    ticket_ids = sorted({ticket_id for _, ticket_id in claimed})
+    try:
+        with transaction.atomic():
+            slow = storm.known_record(claimed=claimed, now=now)
+    except Exception:
+        # Whatever failed there, the per-ticket path is the reference: it does it all.
+        logger.exception("SLA sweep: set-based recording failed; recomputing the batch")
+        slow = set(ticket_ids)
+    for ticket_id in sorted(slow):
         ticket_sla_recompute_isolated(ticket_id=ticket_id)
     return len(ticket_ids)
 
@@ -556,12 +627,6 @@ def sla_reconcile(*, limit: int = 500) -> int:
     if failed:
         logger.warning("SLA reconciliation: %s of %s tickets failed", failed, len(ids))
     return len(ids)
-
-
-def recompute_failures(*, limit: int = 20) -> tuple[int, list[RecomputeClaim]]:
-    """Tickets whose recompute keeps failing, most failures first (for /healthz, admin)."""
-    failing = RecomputeClaim.objects.filter(failures__gt=0)
-    return failing.count(), list(failing.order_by("-failures", "ticket_id")[:limit])
 
 
 def open_tickets_mark_stale() -> int:

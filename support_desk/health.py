@@ -35,7 +35,7 @@ def healthz(request):
 
 
 def _sla_recomputes() -> dict:
-    from sla.services import recompute_failures
+    from sla.selectors import recompute_failures
 
     try:
         count, failing = recompute_failures(limit=20)

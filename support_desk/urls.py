@@ -19,7 +19,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),
-    path("", include("sla.urls")),
     path("", include("workspace.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -1,11 +1,15 @@
 """Every change to a ticket goes through here: the change, its TicketEvent and the SLA
 stale mark are written in one transaction, then listeners hear about it after commit."""
 
-from collections.abc import Sequence
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+import psycopg
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -16,6 +20,7 @@ from .models import (
     AuthorType,
     Channel,
     EventType,
+    IdempotencyRecord,
     Message,
     Organization,
     Priority,
@@ -47,19 +52,43 @@ def _check_past(when: datetime | None, *, param: str) -> datetime:
     return when
 
 
+# The default queue is read on every creation that names none, so each process keeps it for
+# a few seconds. Safe because ticket_create's INSERT only files a ticket into a queue that
+# still has the id, slug and kind it was given (QueueChanged otherwise): a stale copy can
+# delay a change of *which* queue is the default by DEFAULT_QUEUE_SECONDS, never file a
+# ticket into a deleted queue or under a kind its creator's permission was not checked for.
+DEFAULT_QUEUE_SECONDS = 10.0
+_default_queue: tuple[float, Queue] | None = None
+
+
 def queue_default() -> Queue:
+    global _default_queue
+    cached = _default_queue
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < DEFAULT_QUEUE_SECONDS:
+        return cached[1]
     queue = Queue.objects.filter(is_default=True).first() or Queue.objects.order_by("id").first()
     if queue is None:
         # An empty desk's first tickets may arrive together: get_or_create survives the race.
         queue, _ = Queue.objects.get_or_create(
             slug="support", defaults={"name": "Support", "is_default": True}
         )
+    _default_queue = (now, queue)
     return queue
+
+
+def queue_default_forget() -> None:
+    """Drop this process's copy of the default queue (it changed, or a test starts)."""
+    global _default_queue
+    _default_queue = None
 
 
 @transaction.atomic
 def queue_create(*, slug: str, name: str, kind: str) -> Queue:
-    return Queue.objects.create(slug=slug, name=name, kind=kind, is_default=False)
+    queue = Queue.objects.create(slug=slug, name=name, kind=kind, is_default=False)
+    # The first queue of an empty desk becomes the fallback default.
+    transaction.on_commit(queue_default_forget)
+    return queue
 
 
 @transaction.atomic
@@ -68,37 +97,317 @@ def queue_update(*, queue: Queue, **changes: Any) -> Queue:
         if field in changes:
             setattr(queue, field, changes[field])
     queue.save()
+    transaction.on_commit(queue_default_forget)
     return queue
+
+
+_ORG = Organization._meta.db_table
+_REQUESTER = Requester._meta.db_table
+_TICKET = Ticket._meta.db_table
+_EVENT = TicketEvent._meta.db_table
+_IDEMPOTENCY = IdempotencyRecord._meta.db_table
+
+# One statement whatever happens: insert the organisation, or take the existing one with
+# that external_id and change the name or tier given (only when they differ, so repeated
+# tickets for one organisation do not rewrite and lock its row).
+_ORG_BY_EXTERNAL_ID = f"""
+WITH ins AS (
+    INSERT INTO {_ORG} (name, external_id, tier, created_at)
+    VALUES (%(new_name)s, %(external_id)s, %(new_tier)s, %(now)s)
+    ON CONFLICT (external_id) DO NOTHING
+    RETURNING id, name, external_id, tier
+), old AS (
+    SELECT id, name, external_id, tier FROM {_ORG}
+    WHERE external_id = %(external_id)s AND NOT EXISTS (SELECT 1 FROM ins)
+), upd AS (
+    UPDATE {_ORG} o
+    SET name = CASE WHEN %(name)s <> '' THEN %(name)s ELSE o.name END,
+        tier = CASE WHEN %(tier)s <> '' THEN %(tier)s ELSE o.tier END
+    FROM old
+    WHERE o.id = old.id
+      AND ((%(name)s <> '' AND o.name <> %(name)s) OR (%(tier)s <> '' AND o.tier <> %(tier)s))
+    RETURNING o.id, o.name, o.external_id, o.tier
+)
+SELECT * FROM ins
+UNION ALL SELECT * FROM upd
+UNION ALL SELECT * FROM old WHERE NOT EXISTS (SELECT 1 FROM upd)
+"""
+
+# Organisations without an external_id are matched by name (no unique key to conflict on).
+_ORG_BY_NAME = f"""
+WITH old AS (
+    SELECT id, name, external_id, tier FROM {_ORG}
+    WHERE name = %(name)s AND external_id IS NULL ORDER BY id LIMIT 1
+), ins AS (
+    INSERT INTO {_ORG} (name, external_id, tier, created_at)
+    SELECT %(name)s, NULL, %(new_tier)s, %(now)s WHERE NOT EXISTS (SELECT 1 FROM old)
+    RETURNING id, name, external_id, tier
+)
+SELECT * FROM old UNION ALL SELECT * FROM ins
+"""
+
+# One statement creates the ticket: the requester (created, or given the name and
+# organisation it lacked), the ticket, its `created` event and, for an Idempotency-Key, the
+# record with the response. Alone (autocommit) it is its own transaction: one round trip.
+#
+# - The ticket is filed only into a queue that still has the id, slug and kind the caller
+#   checked (q); otherwise nothing is written.
+# - The requester upsert is ON CONFLICT DO UPDATE, so it returns the row even when a
+#   concurrent statement inserted it after this one's snapshot (DO NOTHING would return
+#   nothing then). It locks that requester until the statement ends.
+# - With a key: a record already committed is seen first (existing) and nothing is written;
+#   the caller replays it. Otherwise the record is inserted ON CONFLICT DO NOTHING before the
+#   ticket, which is inserted only FROM the claim: a concurrent request with the same key
+#   waits on the uncommitted record, then writes nothing (and replays) if ours committed.
+#   The ticket id is taken first (tid) so that the stored response can carry it.
+_CREATE_HEAD = f"""
+q AS (
+    SELECT id FROM {Queue._meta.db_table}
+    WHERE id = %(queue)s AND slug = %(queue_slug)s AND kind = %(queue_kind)s {{only_new}}
+), req AS (
+    INSERT INTO {_REQUESTER} AS r (email, name, organization_id, created_at)
+    SELECT %(email)s, %(name)s, %(org)s, %(now)s FROM q
+    ON CONFLICT (email) DO UPDATE
+    SET name = CASE WHEN r.name = '' THEN EXCLUDED.name ELSE r.name END,
+        organization_id = COALESCE(r.organization_id, EXCLUDED.organization_id)
+    RETURNING r.id, r.name, r.organization_id
+), who AS (
+    SELECT req.id AS requester_id, req.name AS requester_name, o.id AS org_id,
+        o.name AS org_name, o.external_id AS org_external_id, o.tier AS org_tier
+    FROM req LEFT JOIN {_ORG} o ON o.id = COALESCE(%(org)s, req.organization_id)
+), tid AS (
+    SELECT nextval(pg_get_serial_sequence('{_TICKET}', 'id')) AS id FROM who
+)"""
+
+_TICKET_ROW = f"""
+    INSERT INTO {_TICKET} (
+        id, subject, description, status, priority, channel, queue_id, assignee_id,
+        requester_id, organization_id, tags, external_id, created_at, updated_at,
+        solved_at, version, sla_stale, next_due_at
+    )
+    SELECT tid.id, %(subject)s, %(description)s, %(status)s, %(priority)s, %(channel)s,
+        %(queue)s, NULL, who.requester_id, who.org_id, %(tags)s::varchar(50)[],
+        %(external_id)s, %(at)s, %(at)s, NULL, %(version)s, TRUE, NULL
+    FROM tid, who {{claimed}}
+    RETURNING id
+), e AS (
+    INSERT INTO {_EVENT} (ticket_id, type, actor_id, at, recorded_at, data)
+    SELECT t.id, %(event_type)s, %(actor)s, %(at)s, %(now)s, %(event_data)s::jsonb FROM t
+)"""
+
+_WHO = "who.requester_name, who.org_id, who.org_name, who.org_external_id, who.org_tier"
+
+_CREATE = f"""
+WITH {_CREATE_HEAD.format(only_new="")}, t AS ({_TICKET_ROW.format(claimed="")}
+SELECT t.id, {_WHO} FROM t, who
+"""
+
+# The response body's parts that only the statement knows: the id, and the requester and
+# organisation as stored (an existing requester keeps its name and may bring its own).
+_STORED_BODY = """%(body)s::jsonb || jsonb_build_object(
+    'id', tid.id,
+    'requester', jsonb_build_object('email', %(email)s, 'name', who.requester_name),
+    'organization', CASE WHEN who.org_id IS NULL THEN NULL ELSE jsonb_build_object(
+        'name', who.org_name, 'external_id', who.org_external_id, 'tier', who.org_tier) END)"""
+
+_CREATE_ONCE = f"""
+WITH existing AS (
+    SELECT request_hash, response_status, response_body FROM {_IDEMPOTENCY}
+    WHERE user_id = %(user)s AND key = %(key)s
+), {_CREATE_HEAD.format(only_new="AND NOT EXISTS (SELECT 1 FROM existing)")}, claim AS (
+    INSERT INTO {_IDEMPOTENCY} (
+        user_id, key, request_hash, response_status, response_body, created_at
+    )
+    SELECT %(user)s, %(key)s, %(request_hash)s, %(response_status)s, {_STORED_BODY}, %(now)s
+    FROM tid, who
+    ON CONFLICT (user_id, key) DO NOTHING
+    RETURNING id
+), t AS ({_TICKET_ROW.format(claimed=", claim")}
+SELECT (SELECT id FROM t), {_WHO}, EXISTS (SELECT 1 FROM q),
+    existing.request_hash, existing.response_status, existing.response_body
+FROM (SELECT 1) AS one
+LEFT JOIN who ON TRUE
+LEFT JOIN existing ON TRUE
+"""
+
+
+class QueueChanged(Conflict):
+    """The queue a ticket was to be filed into was changed or deleted meanwhile."""
+
+    code = "queue_changed"
+
+
+@dataclass
+class Once:
+    """Create at most once per (user, key): the IdempotencyRecord, with the response
+    `render` makes from the new ticket, is written by the ticket's own statement.
+
+    After ticket_create_once: `body` is the response stored (a ticket was created), or
+    `existing` is (request_hash, response_status, response_body) of the record a previous
+    or concurrent request with that key stored (no ticket was created)."""
+
+    user_id: int
+    key: str
+    request_hash: str
+    render: Callable[[Ticket], dict]
+    status: int = 201
+    body: dict | None = None
+    existing: tuple[str, int, dict] | None = None
+
+
+def prepared_cursor():
+    """A cursor whose statements PostgreSQL plans once per connection.
+
+    Planning intake's CTEs costs PostgreSQL about twice what running them does, and Django's
+    cursors bind parameters on the client, which rules out prepared statements. This one
+    binds on the server, and its connection prepares every statement such a cursor runs
+    (prepare_threshold 0; Django's own client-side cursors are not affected): psycopg keeps
+    them per connection (the last 100) and PostgreSQL reuses their plans. It is still
+    Django's cursor wrapper: errors are translated, queries logged and counted. (Behind a
+    pooler in transaction mode, prepared statements need PgBouncer >= 1.21 with
+    max_prepared_statements.)
+    """
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    if connection.connection.prepare_threshold is None:  # Django's default: never
+        connection.connection.prepare_threshold = 0
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(raw)
+
+
+def _fetch_one(sql: str, params: dict) -> tuple | None:
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _organization(row: tuple) -> Organization:
+    org = Organization(id=row[0], name=row[1], external_id=row[2], tier=row[3])
+    org._state.adding = False
+    return org
 
 
 def organization_resolve(
     *, name: str = "", external_id: str = "", tier: str = ""
 ) -> Organization | None:
-    """Match an organisation by external_id (creating it if new); else create by name."""
+    """Match an organisation by external_id (creating it if new); else create by name.
+    One statement either way (see _ORG_BY_EXTERNAL_ID, _ORG_BY_NAME)."""
     if tier and tier not in Tier.values:
         raise InvalidRequest(f'"{tier}" is not a valid choice.', param="organization.tier")
-    if external_id:
-        org, created = Organization.objects.get_or_create(
-            external_id=external_id,
-            defaults={"name": name or external_id, "tier": tier or Tier.STANDARD},
-        )
-        changed = [
-            f
-            for f, v in (("name", name), ("tier", tier))
-            if v and getattr(org, f) != v and not created
-        ]
-        for field in changed:
-            setattr(org, field, name if field == "name" else tier)
-        if changed:
-            org.save(update_fields=changed)
-        return org
-    if name:
-        org = Organization.objects.filter(name=name, external_id__isnull=True).first()
-        return org or Organization.objects.create(name=name, tier=tier or Tier.STANDARD)
-    return None
+    if not (external_id or name):
+        return None
+    params = {
+        "name": name,
+        "tier": tier,
+        "external_id": external_id,
+        "new_name": name or external_id,
+        "new_tier": tier or Tier.STANDARD,
+        "now": timezone.now(),
+    }
+    sql = _ORG_BY_EXTERNAL_ID if external_id else _ORG_BY_NAME
+    # Empty only when a concurrent transaction inserted the same external_id after this
+    # statement's snapshot; the next statement sees its row.
+    for _ in range(3):
+        row = _fetch_one(sql, params)
+        if row is not None:
+            return _organization(row)
+    raise Conflict("The organisation is being changed concurrently; try again.")
 
 
-@transaction.atomic
+def _new_ticket(
+    *,
+    subject: str,
+    description: str,
+    requester_email: str,
+    requester_name: str,
+    org: Organization | None,
+    priority: str,
+    channel: str,
+    tags: Sequence[str],
+    external_id: str,
+    at: datetime,
+) -> Ticket:
+    """The ticket as it will be stored, before the statement gives its id and requester."""
+    return Ticket(
+        subject=subject,
+        description=description,
+        status=Status.NEW,
+        priority=priority,
+        channel=channel,
+        requester=Requester(email=requester_email, name=requester_name, organization=org),
+        organization=org,
+        tags=_clean_tags(tags),
+        external_id=external_id,
+        created_at=at,
+        updated_at=at,
+        version=1,
+        sla_stale=True,
+    )
+
+
+def _params(ticket: Ticket, queue: Queue, actor: User | None) -> dict[str, Any]:
+    return {
+        "queue": queue.pk,
+        "queue_slug": queue.slug,
+        "queue_kind": queue.kind,
+        "email": ticket.requester.email,
+        "name": ticket.requester.name,
+        "org": ticket.organization_id,
+        "now": timezone.now(),
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "tags": ticket.tags,
+        "external_id": ticket.external_id,
+        "at": ticket.created_at,
+        "version": ticket.version,
+        "event_type": EventType.CREATED,
+        "actor": actor.pk if actor else None,
+        "event_data": json.dumps(
+            {
+                "priority": ticket.priority,
+                "status": ticket.status,
+                "channel": ticket.channel,
+                "queue": queue.slug,
+            }
+        ),
+    }
+
+
+def _stored(ticket: Ticket, ticket_id: int, who: tuple) -> None:
+    """Complete `ticket` with what its statement stored (`who`: see _WHO)."""
+    requester_name, org_id, org_name, org_external_id, org_tier = who
+    ticket.pk = ticket_id
+    ticket._state.adding = False
+    ticket.requester.name = requester_name
+    if org_id is None:
+        ticket.organization = None
+    elif ticket.organization_id != org_id:  # the requester's own organisation
+        ticket.organization = _organization((org_id, org_name, org_external_id, org_tier))
+    ticket.requester.organization = ticket.organization
+
+
+def _create_statement(
+    sql: str, params: dict, *, queue: Queue | None
+) -> tuple[tuple, Queue]:
+    """Run a create statement into `queue`, or the default queue (looked up again if this
+    process's copy of it was stale). Raises QueueChanged when a given queue changed."""
+    for _ in range(2):
+        target = queue or queue_default()
+        params.update(queue=target.pk, queue_slug=target.slug, queue_kind=target.kind)
+        row = _fetch_one(sql, params)
+        if row[0] is not None or (len(row) > 6 and (row[6] or row[7] is not None)):
+            return row, target  # created, or (with a key) nothing to create
+        if queue is not None:
+            raise QueueChanged("The ticket's queue was changed meanwhile; try again.")
+        queue_default_forget()
+    raise QueueChanged("The default queue was changed meanwhile; try again.")
+
+
 def ticket_create(
     *,
     actor: User | None,
@@ -114,42 +423,107 @@ def ticket_create(
     external_id: str = "",
     created_at: datetime | None = None,
 ) -> Ticket:
+    """Create a ticket with its requester, organisation and `created` event in one
+    transaction (a savepoint inside a caller's); the SLA recompute is announced after
+    commit. Without `queue`, the default queue. With `queue`, raises QueueChanged when
+    that queue no longer has its id, slug and kind (a caller that checked permissions on
+    it must check again)."""
     at = _check_past(created_at, param="created_at")
-    org = organization_resolve(**(organization or {}))
-    requester, created = Requester.objects.get_or_create(
-        email=requester_email.lower(), defaults={"name": requester_name, "organization": org}
-    )
-    if not created and (
-        (requester_name and not requester.name) or (org and not requester.organization)
-    ):
-        requester.name = requester.name or requester_name
-        requester.organization = requester.organization or org
-        requester.save(update_fields=["name", "organization"])
-    queue = queue or queue_default()
-    ticket = Ticket.objects.create(
-        subject=subject,
-        description=description,
-        priority=priority,
-        channel=channel,
-        queue=queue,
-        requester=requester,
-        organization=org or requester.organization,
-        tags=_clean_tags(tags),
-        external_id=external_id,
-        created_at=at,
-        updated_at=at,
-    )
-    _event(
-        ticket,
-        EventType.CREATED,
-        at,
-        actor,
-        priority=priority,
-        status=ticket.status,
-        channel=channel,
-        queue=queue.slug,
-    )
-    announce_after_commit(ticket.pk)
+    with transaction.atomic():
+        org = organization_resolve(**(organization or {}))
+        ticket = _new_ticket(
+            subject=subject,
+            description=description,
+            requester_email=requester_email.lower(),
+            requester_name=requester_name,
+            org=org,
+            priority=priority,
+            channel=channel,
+            tags=tags,
+            external_id=external_id,
+            at=at,
+        )
+        row, target = _create_statement(
+            _CREATE, _params(ticket, queue or Queue(), actor), queue=queue
+        )
+        ticket.queue = target
+        _stored(ticket, row[0], row[1:6])
+        announce_after_commit(ticket.pk)
+    return ticket
+
+
+def ticket_create_once(
+    *,
+    once: Once,
+    actor: User | None,
+    subject: str,
+    description: str,
+    requester_email: str,
+    requester_name: str = "",
+    organization: dict | None = None,
+    priority: str = Priority.NORMAL,
+    channel: str = Channel.API,
+    queue: Queue | None = None,
+    tags: Sequence[str] = (),
+    external_id: str = "",
+    created_at: datetime | None = None,
+) -> Ticket | None:
+    """ticket_create at most once per `once` key (see Once): the new ticket, or None when
+    a record for the key exists (then `once.existing` is set and nothing was written).
+
+    Without an organisation this is one statement and, outside a transaction, its own
+    (one round trip); an organisation to resolve first makes it a transaction of two."""
+    at = _check_past(created_at, param="created_at")
+    with transaction.atomic() if organization else nullcontext():
+        org = organization_resolve(**organization) if organization else None
+        ticket = _new_ticket(
+            subject=subject,
+            description=description,
+            requester_email=requester_email.lower(),
+            requester_name=requester_name,
+            org=org,
+            priority=priority,
+            channel=channel,
+            tags=tags,
+            external_id=external_id,
+            at=at,
+        )
+        ticket.queue = queue or queue_default()
+        body = once.render(ticket)  # the id, requester and organisation come from SQL
+        params = _params(ticket, ticket.queue, actor)
+        params.update(
+            user=once.user_id,
+            key=once.key,
+            request_hash=once.request_hash,
+            response_status=once.status,
+            body=json.dumps(body),
+        )
+        row, target = _create_statement(_CREATE_ONCE, params, queue=queue)
+        if row[0] is None:
+            if row[7] is not None:  # a record committed before this statement began
+                once.existing = (row[7], row[8], row[9])
+            if organization:  # the organisation resolved for nothing must not stay
+                transaction.set_rollback(True)
+            return None  # the caller reads the record that won
+        if target is not ticket.queue:  # the default queue was looked up again
+            ticket.queue = target
+            body = once.render(ticket)
+        _stored(ticket, row[0], row[1:6])
+        once.body = {
+            **body,
+            "id": ticket.pk,
+            "requester": {"email": ticket.requester.email, "name": ticket.requester.name},
+            "organization": (
+                None
+                if ticket.organization is None
+                else {
+                    "name": ticket.organization.name,
+                    "external_id": ticket.organization.external_id,
+                    "tier": ticket.organization.tier,
+                }
+            ),
+        }
+        announce_after_commit(ticket.pk)
     return ticket
 
 
@@ -335,3 +709,16 @@ def ticket_record_event(
 ) -> None:
     """For other apps (SLA breaches, escalations) to append to a ticket's history."""
     _event(ticket, type_, at, actor, **data)
+
+
+def ticket_record_events_bulk(*, events: Sequence[tuple[int, str, datetime, dict]]) -> int:
+    """`ticket_record_event` for many tickets in one INSERT: (ticket_id, type, at, data)
+    each, by the system (no actor). For events that move no timer and change no field
+    (SLA breaches, warnings, escalations), so nothing is marked stale or announced; the
+    caller holds the tickets' locks, as for one event. Returns how many were written."""
+    rows = [
+        TicketEvent(ticket_id=ticket_id, type=type_, at=at, actor=None, data=data)
+        for ticket_id, type_, at, data in events
+    ]
+    TicketEvent.objects.bulk_create(rows)
+    return len(rows)

@@ -1,9 +1,7 @@
-"""Housekeeping for the tickets app."""
+"""Housekeeping for the tickets app. Its beat entry (hourly at :17) is in settings
+(CELERY_BEAT_SCHEDULE), with every other schedule."""
 
 from celery import shared_task
-from celery.schedules import crontab
-
-from support_desk.celery import app
 
 from .api.idempotency import idempotency_purge
 
@@ -12,13 +10,3 @@ from .api.idempotency import idempotency_purge
 def idempotency_purge_task() -> int:
     """Idempotency records are kept for at least 24 h (DESIGN §5), then removed."""
     return idempotency_purge()
-
-
-app.conf.beat_schedule.update(
-    {
-        "tickets-idempotency-purge": {
-            "task": "tickets.idempotency_purge",
-            "schedule": crontab(minute=17),
-        }
-    }
-)

@@ -1,10 +1,13 @@
 """Idempotency-Key on ticket creation, kept in PostgreSQL (DESIGN §5).
 
-The record is inserted first in its own short transaction (INSERT ... ON CONFLICT DO
-NOTHING), then locked: the first request to lock it runs the creation and stores its
-response in the same transaction as the ticket; every concurrent request with the same key
-waits on that row lock and then replays the stored response. So 30 simultaneous requests
-create one ticket, and all 30 get the first response.
+One transaction per request. It starts by claiming the key: INSERT ... ON CONFLICT DO
+NOTHING RETURNING id. The request that inserts the row owns the key: it creates the ticket
+and stores its response in the record with the ticket's own INSERT (one round trip, see
+tickets.services.StoredResponse), then commits. A concurrent request with the same key
+blocks in its INSERT on the uncommitted row until ours commits (then its INSERT does
+nothing, and it locks and replays our stored response) or rolls back (then its INSERT goes
+through and it creates the ticket itself). So 30 simultaneous requests create one ticket,
+all 30 get the first response, and a rejected request leaves no record behind.
 """
 
 import hashlib
@@ -17,6 +20,7 @@ from django.utils import timezone
 
 from support_desk.errors import Conflict, InvalidRequest
 from tickets.models import IdempotencyRecord
+from tickets.services import prepared_cursor
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -42,31 +46,42 @@ def check_key(key: str) -> str:
     return key
 
 
+_CLAIM = f"""
+INSERT INTO {IdempotencyRecord._meta.db_table} (user_id, key, request_hash, created_at)
+VALUES (%s, %s, %s, %s)
+ON CONFLICT (user_id, key) DO NOTHING
+RETURNING id
+"""
+
+
 def run_once(
-    *, user, key: str, body: object, create: Callable[[], tuple[int, dict]]
+    *, user, key: str, body: object, create: Callable[[int], tuple[int, dict, bool]]
 ) -> tuple[int, dict, bool]:
     """Run `create` at most once per (user, key). Returns (status, body, replayed).
 
-    One transaction: INSERT ... ON CONFLICT DO NOTHING, then lock the row. A concurrent
-    request with the same key blocks in its INSERT until ours commits (then replays our
-    stored response) or rolls back (then it creates the ticket itself): a rejected request
-    leaves no record behind, so a corrected request may reuse the key."""
+    `create(record_id)` returns (status, body, stored): stored says it already wrote the
+    response into that record in this transaction; otherwise it is written here."""
     fingerprint = request_fingerprint(body)
     with transaction.atomic():
-        IdempotencyRecord.objects.bulk_create(
-            [IdempotencyRecord(user=user, key=key, request_hash=fingerprint)],
-            ignore_conflicts=True,
-        )
-        record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
-        if record.request_hash != fingerprint:
-            raise IdempotencyMismatch(
-                "This Idempotency-Key was used with a different request body."
+        with prepared_cursor() as cursor:
+            cursor.execute(_CLAIM, [user.pk, key, fingerprint, timezone.now()])
+            claimed = cursor.fetchone()
+        if claimed is not None:
+            record_id = claimed[0]
+        else:
+            record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
+            if record.request_hash != fingerprint:
+                raise IdempotencyMismatch(
+                    "This Idempotency-Key was used with a different request body."
+                )
+            if record.response_status is not None:
+                return record.response_status, record.response_body, True
+            record_id = record.pk
+        status, response, stored = create(record_id)
+        if not stored:
+            IdempotencyRecord.objects.filter(pk=record_id).update(
+                response_status=status, response_body=response
             )
-        if record.response_status is not None:
-            return record.response_status, record.response_body, True
-        status, response = create()
-        record.response_status, record.response_body = status, response
-        record.save(update_fields=["response_status", "response_body"])
         return status, response, False
 
 

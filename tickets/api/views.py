@@ -38,6 +38,8 @@ from .serializers import (
     TicketCreateSerializer,
     TicketPatchSerializer,
     TicketSerializer,
+    created_ticket_body,
+    ticket_create_data,
 )
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -152,18 +154,38 @@ class TicketList(APIView):
         },
     )
     def post(self, request):
-        serializer = TicketCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = ticket_create_data(request.data)
         _check_import(request, request.data)
-        data = serializer.validated_data
+        try:
+            status_code, body, replayed = self._create(request, data)
+        except services.QueueChanged:
+            # Our copy of the default queue (or the queue named) changed between the
+            # permission check and the INSERT: check again against the queue as it is now.
+            services.queue_default_forget()
+            status_code, body, replayed = self._create(request, ticket_create_data(request.data))
+        response = Response(body, status=status_code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _create(self, request, data: dict) -> tuple[int, dict, bool]:
         queue = data.get("queue") or services.queue_default()
+        if not can_create_in(request.user, queue.kind) and "queue" not in data:
+            # Refuse on the default queue as it is now, not on this process's copy of it.
+            services.queue_default_forget()
+            queue = services.queue_default()
         if not can_create_in(request.user, queue.kind):
             raise Forbidden(
                 f"Your role may not open tickets in the {queue.get_kind_display()} queue "
                 f'"{queue.slug}".'
             )
 
-        def create() -> tuple[int, dict]:
+        def create(record_id: int | None = None) -> tuple[int, dict, bool]:
+            stored = (
+                services.StoredResponse(record_id=record_id, render=created_ticket_body)
+                if record_id is not None
+                else None
+            )
             requester = data["requester"]
             ticket = services.ticket_create(
                 actor=request.user,
@@ -178,24 +200,19 @@ class TicketList(APIView):
                 tags=data.get("tags", []),
                 external_id=data.get("external_id", ""),
                 created_at=data.get("created_at"),
+                store_response=stored,
+                # run_once's transaction ends with any error raised here: no savepoint.
+                savepoint=stored is None,
             )
-            # A new ticket has no timers or escalations yet (they are computed after
-            # commit), so it is represented as it stands instead of read back.
-            ticket._prefetched_objects_cache = {"sla_timers": [], "escalations": []}
-            return 201, TicketSerializer(ticket).data
+            if stored is not None:
+                return 201, stored.body, True
+            return 201, created_ticket_body(ticket), False
 
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            status_code, body = create()
-            replayed = False
-        else:
-            status_code, body, replayed = run_once(
-                user=request.user, key=check_key(key), body=request.data, create=create
-            )
-        response = Response(body, status=status_code)
-        if replayed:
-            response["Idempotent-Replayed"] = "true"
-        return response
+            status_code, body, _ = create()
+            return status_code, body, False
+        return run_once(user=request.user, key=check_key(key), body=request.data, create=create)
 
 
 class TicketDetail(APIView):
