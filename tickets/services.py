@@ -4,6 +4,7 @@ stale mark are written in one transaction, then listeners hear about it after co
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -172,7 +173,8 @@ q AS (
         organization_id = COALESCE(r.organization_id, EXCLUDED.organization_id)
     RETURNING r.id, r.name, r.organization_id
 ), who AS (
-    SELECT req.id AS requester_id, req.name AS requester_name, o.id AS org_id,
+    SELECT req.id AS requester_id, req.name AS requester_name,
+        req.organization_id AS requester_org_id, o.id AS org_id,
         o.name AS org_name, o.external_id AS org_external_id, o.tier AS org_tier
     FROM req LEFT JOIN {_ORG} o ON o.id = COALESCE(%(org)s, req.organization_id)
 ), tid AS (
@@ -195,7 +197,10 @@ _TICKET_ROW = f"""
     SELECT t.id, %(event_type)s, %(actor)s, %(at)s, %(now)s, %(event_data)s::jsonb FROM t
 )"""
 
-_WHO = "who.requester_name, who.org_id, who.org_name, who.org_external_id, who.org_tier"
+_WHO = (
+    "who.requester_id, who.requester_name, who.requester_org_id, who.org_id, who.org_name, "
+    "who.org_external_id, who.org_tier"
+)
 
 _CREATE = f"""
 WITH {_CREATE_HEAD.format(only_new="")}, t AS ({_TICKET_ROW.format(claimed="")}
@@ -336,7 +341,7 @@ def _new_ticket(
         status=Status.NEW,
         priority=priority,
         channel=channel,
-        requester=Requester(email=requester_email, name=requester_name, organization=org),
+        requester=Requester(email=requester_email, name=requester_name),
         organization=org,
         tags=_clean_tags(tags),
         external_id=external_id,
@@ -348,6 +353,7 @@ def _new_ticket(
 
 
 def _params(ticket: Ticket, queue: Queue, actor: User | None) -> dict[str, Any]:
+    ticket.queue = queue
     return {
         "queue": queue.pk,
         "queue_slug": queue.slug,
@@ -379,29 +385,37 @@ def _params(ticket: Ticket, queue: Queue, actor: User | None) -> dict[str, Any]:
 
 
 def _stored(ticket: Ticket, ticket_id: int, who: tuple) -> None:
-    """Complete `ticket` with what its statement stored (`who`: see _WHO)."""
-    requester_name, org_id, org_name, org_external_id, org_tier = who
-    ticket.pk = ticket_id
-    ticket._state.adding = False
-    ticket.requester.name = requester_name
+    """Complete `ticket` with what its statement stored (`who`: the columns of _WHO)."""
+    requester_id, requester_name, requester_org_id, org_id, org_name, org_ext, org_tier = who
     if org_id is None:
-        ticket.organization = None
-    elif ticket.organization_id != org_id:  # the requester's own organisation
-        ticket.organization = _organization((org_id, org_name, org_external_id, org_tier))
-    ticket.requester.organization = ticket.organization
+        org = None
+    elif ticket.organization_id == org_id:
+        org = ticket.organization
+    else:  # the requester's own organisation
+        org = _organization((org_id, org_name, org_ext, org_tier))
+    requester = ticket.requester
+    requester.pk, requester.name = requester_id, requester_name
+    if requester_org_id == org_id:
+        requester.organization = org
+    else:
+        requester.organization_id = requester_org_id
+    requester._state.adding = False
+    ticket.pk = ticket_id
+    ticket.requester, ticket.organization = requester, org
+    ticket._state.adding = False
 
 
-def _create_statement(
-    sql: str, params: dict, *, queue: Queue | None
-) -> tuple[tuple, Queue]:
-    """Run a create statement into `queue`, or the default queue (looked up again if this
-    process's copy of it was stale). Raises QueueChanged when a given queue changed."""
+def _run_create(
+    sql: str, prepare: Callable[[Queue], dict], *, queue: Queue | None, once: bool
+) -> tuple:
+    """Run a create statement with the parameters `prepare` gives for the target queue:
+    `queue`, or the default queue (looked up again when this process's copy was stale).
+    Raises QueueChanged when a given queue no longer matches."""
     for _ in range(2):
-        target = queue or queue_default()
-        params.update(queue=target.pk, queue_slug=target.slug, queue_kind=target.kind)
-        row = _fetch_one(sql, params)
-        if row[0] is not None or (len(row) > 6 and (row[6] or row[7] is not None)):
-            return row, target  # created, or (with a key) nothing to create
+        row = _fetch_one(sql, prepare(queue or queue_default()))
+        # Without a key, no row means no queue; with one, see _CREATE_ONCE's columns.
+        if row is not None and (not once or row[0] is not None or row[8] or row[9] is not None):
+            return row
         if queue is not None:
             raise QueueChanged("The ticket's queue was changed meanwhile; try again.")
         queue_default_forget()
@@ -430,24 +444,22 @@ def ticket_create(
     it must check again)."""
     at = _check_past(created_at, param="created_at")
     with transaction.atomic():
-        org = organization_resolve(**(organization or {}))
         ticket = _new_ticket(
             subject=subject,
             description=description,
             requester_email=requester_email.lower(),
             requester_name=requester_name,
-            org=org,
+            org=organization_resolve(**(organization or {})),
             priority=priority,
             channel=channel,
             tags=tags,
             external_id=external_id,
             at=at,
         )
-        row, target = _create_statement(
-            _CREATE, _params(ticket, queue or Queue(), actor), queue=queue
+        row = _run_create(
+            _CREATE, lambda target: _params(ticket, target, actor), queue=queue, once=False
         )
-        ticket.queue = target
-        _stored(ticket, row[0], row[1:6])
+        _stored(ticket, row[0], row[1:8])
         announce_after_commit(ticket.pk)
     return ticket
 
@@ -469,59 +481,56 @@ def ticket_create_once(
     created_at: datetime | None = None,
 ) -> Ticket | None:
     """ticket_create at most once per `once` key (see Once): the new ticket, or None when
-    a record for the key exists (then `once.existing` is set and nothing was written).
+    a record for the key exists (`once.existing` is then set if it was already committed
+    when this began; else the caller reads the one a concurrent request just committed).
 
     Without an organisation this is one statement and, outside a transaction, its own
     (one round trip); an organisation to resolve first makes it a transaction of two."""
     at = _check_past(created_at, param="created_at")
     with transaction.atomic() if organization else nullcontext():
-        org = organization_resolve(**organization) if organization else None
         ticket = _new_ticket(
             subject=subject,
             description=description,
             requester_email=requester_email.lower(),
             requester_name=requester_name,
-            org=org,
+            org=organization_resolve(**organization) if organization else None,
             priority=priority,
             channel=channel,
             tags=tags,
             external_id=external_id,
             at=at,
         )
-        ticket.queue = queue or queue_default()
-        body = once.render(ticket)  # the id, requester and organisation come from SQL
-        params = _params(ticket, ticket.queue, actor)
-        params.update(
-            user=once.user_id,
-            key=once.key,
-            request_hash=once.request_hash,
-            response_status=once.status,
-            body=json.dumps(body),
-        )
-        row, target = _create_statement(_CREATE_ONCE, params, queue=queue)
+        rendered: list[dict] = []
+
+        def prepare(target: Queue) -> dict:
+            params = _params(ticket, target, actor)
+            rendered[:] = [once.render(ticket)]  # its id, requester, organisation: from SQL
+            params.update(
+                user=once.user_id,
+                key=once.key,
+                request_hash=once.request_hash,
+                response_status=once.status,
+                body=json.dumps(rendered[0]),
+            )
+            return params
+
+        row = _run_create(_CREATE_ONCE, prepare, queue=queue, once=True)
         if row[0] is None:
-            if row[7] is not None:  # a record committed before this statement began
-                once.existing = (row[7], row[8], row[9])
+            if row[9] is not None:  # jsonb arrives as text (Django's loader for JSONField)
+                body = row[11] if not isinstance(row[11], str) else json.loads(row[11])
+                once.existing = (row[9], row[10], body)
             if organization:  # the organisation resolved for nothing must not stay
                 transaction.set_rollback(True)
-            return None  # the caller reads the record that won
-        if target is not ticket.queue:  # the default queue was looked up again
-            ticket.queue = target
-            body = once.render(ticket)
-        _stored(ticket, row[0], row[1:6])
+            return None
+        _stored(ticket, row[0], row[1:8])
+        org = ticket.organization
         once.body = {
-            **body,
+            **rendered[0],
             "id": ticket.pk,
             "requester": {"email": ticket.requester.email, "name": ticket.requester.name},
-            "organization": (
-                None
-                if ticket.organization is None
-                else {
-                    "name": ticket.organization.name,
-                    "external_id": ticket.organization.external_id,
-                    "tier": ticket.organization.tier,
-                }
-            ),
+            "organization": None
+            if org is None
+            else {"name": org.name, "external_id": org.external_id, "tier": org.tier},
         }
         announce_after_commit(ticket.pk)
     return ticket

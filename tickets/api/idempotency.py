@@ -1,26 +1,23 @@
 """Idempotency-Key on ticket creation, kept in PostgreSQL (DESIGN §5).
 
-One transaction per request. It starts by claiming the key: INSERT ... ON CONFLICT DO
-NOTHING RETURNING id. The request that inserts the row owns the key: it creates the ticket
-and stores its response in the record with the ticket's own INSERT (one round trip, see
-tickets.services.StoredResponse), then commits. A concurrent request with the same key
-blocks in its INSERT on the uncommitted row until ours commits (then its INSERT does
-nothing, and it locks and replays our stored response) or rolls back (then its INSERT goes
-through and it creates the ticket itself). So 30 simultaneous requests create one ticket,
-all 30 get the first response, and a rejected request leaves no record behind.
+The record is written by the statement that creates the ticket (tickets.services.
+ticket_create_once): that statement first looks for a committed record with the key
+(then it writes nothing and the request replays the record), else inserts the record with
+its response ON CONFLICT DO NOTHING, and the ticket only if the record went in. A
+concurrent request with the same key waits on our uncommitted record, then finds it
+committed and replays it (or, had we failed, creates the ticket itself). So 30 simultaneous
+requests create one ticket and all 30 get the first response; a rejected request writes no
+record, so a corrected request may reuse the key.
 """
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from support_desk.errors import Conflict, InvalidRequest
 from tickets.models import IdempotencyRecord
-from tickets.services import prepared_cursor
 
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -46,43 +43,18 @@ def check_key(key: str) -> str:
     return key
 
 
-_CLAIM = f"""
-INSERT INTO {IdempotencyRecord._meta.db_table} (user_id, key, request_hash, created_at)
-VALUES (%s, %s, %s, %s)
-ON CONFLICT (user_id, key) DO NOTHING
-RETURNING id
-"""
-
-
-def run_once(
-    *, user, key: str, body: object, create: Callable[[int], tuple[int, dict, bool]]
-) -> tuple[int, dict, bool]:
-    """Run `create` at most once per (user, key). Returns (status, body, replayed).
-
-    `create(record_id)` returns (status, body, stored): stored says it already wrote the
-    response into that record in this transaction; otherwise it is written here."""
-    fingerprint = request_fingerprint(body)
-    with transaction.atomic():
-        with prepared_cursor() as cursor:
-            cursor.execute(_CLAIM, [user.pk, key, fingerprint, timezone.now()])
-            claimed = cursor.fetchone()
-        if claimed is not None:
-            record_id = claimed[0]
-        else:
-            record = IdempotencyRecord.objects.select_for_update().get(user=user, key=key)
-            if record.request_hash != fingerprint:
-                raise IdempotencyMismatch(
-                    "This Idempotency-Key was used with a different request body."
-                )
-            if record.response_status is not None:
-                return record.response_status, record.response_body, True
-            record_id = record.pk
-        status, response, stored = create(record_id)
-        if not stored:
-            IdempotencyRecord.objects.filter(pk=record_id).update(
-                response_status=status, response_body=response
-            )
-        return status, response, False
+def replay(*, user, key: str, request_hash: str, existing: tuple | None) -> tuple[int, dict]:
+    """The stored (status, body) for a key whose ticket was created before: `existing` as
+    the creating statement saw it, or None when a concurrent request committed it since."""
+    if existing is None:
+        record = IdempotencyRecord.objects.filter(user=user, key=key).first()
+        if record is None:  # purged meanwhile (a day old): nothing to replay
+            raise Conflict("This Idempotency-Key is being reused; send the request again.")
+        existing = (record.request_hash, record.response_status, record.response_body)
+    stored_hash, status, body = existing
+    if stored_hash != request_hash:
+        raise IdempotencyMismatch("This Idempotency-Key was used with a different request body.")
+    return status, body
 
 
 def idempotency_purge(*, now=None) -> int:

@@ -28,7 +28,7 @@ from tickets.visibility import (
 )
 
 from .filters import TicketFilter
-from .idempotency import check_key, run_once
+from .idempotency import check_key, replay, request_fingerprint
 from .pagination import paginate, paginated
 from .serializers import (
     EventSerializer,
@@ -180,39 +180,36 @@ class TicketList(APIView):
                 f'"{queue.slug}".'
             )
 
-        def create(record_id: int | None = None) -> tuple[int, dict, bool]:
-            stored = (
-                services.StoredResponse(record_id=record_id, render=created_ticket_body)
-                if record_id is not None
-                else None
-            )
-            requester = data["requester"]
-            ticket = services.ticket_create(
-                actor=request.user,
-                subject=data["subject"],
-                description=data["description"],
-                requester_email=requester["email"],
-                requester_name=requester.get("name", ""),
-                organization=data.get("organization"),
-                priority=data["priority"],
-                channel=data["channel"],
-                queue=queue,
-                tags=data.get("tags", []),
-                external_id=data.get("external_id", ""),
-                created_at=data.get("created_at"),
-                store_response=stored,
-                # run_once's transaction ends with any error raised here: no savepoint.
-                savepoint=stored is None,
-            )
-            if stored is not None:
-                return 201, stored.body, True
-            return 201, created_ticket_body(ticket), False
-
+        requester = data["requester"]
+        fields = {
+            "actor": request.user,
+            "subject": data["subject"],
+            "description": data["description"],
+            "requester_email": requester["email"],
+            "requester_name": requester.get("name", ""),
+            "organization": data.get("organization"),
+            "priority": data["priority"],
+            "channel": data["channel"],
+            "queue": queue,
+            "tags": data.get("tags", []),
+            "external_id": data.get("external_id", ""),
+            "created_at": data.get("created_at"),
+        }
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            status_code, body, _ = create()
-            return status_code, body, False
-        return run_once(user=request.user, key=check_key(key), body=request.data, create=create)
+            return 201, created_ticket_body(services.ticket_create(**fields)), False
+        once = services.Once(
+            user_id=request.user.pk,
+            key=check_key(key),
+            request_hash=request_fingerprint(request.data),
+            render=created_ticket_body,
+        )
+        if services.ticket_create_once(once=once, **fields) is not None:
+            return once.status, once.body, False
+        status_code, body = replay(
+            user=request.user, key=once.key, request_hash=once.request_hash, existing=once.existing
+        )
+        return status_code, body, True
 
 
 class TicketDetail(APIView):
