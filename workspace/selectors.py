@@ -4,8 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -67,20 +66,14 @@ def badge_for(timers: list[SlaTimer], now: datetime) -> Badge:
 
 
 def queue_tickets(*, base: QuerySet[Ticket], unsolved_only: bool) -> QuerySet[Ticket]:
-    """Tickets by SLA urgency: the most overdue first (earliest breach of a timer still
-    waiting on us), then the soonest deadline, then the oldest. A breached timer's `due_at`
-    may lie before or after its `breached_at` (a later priority change moves the target, X5),
-    so `next_due_at` alone does not order breached rows by how long they have been overdue;
-    the breach instant comes from a correlated subquery on the timers' (ticket) index.
-    Constant number of queries."""
+    """Tickets by SLA urgency: the most overdue first, then the soonest deadline, then the
+    oldest. `next_due_at` is the earliest `due_at` of a running timer; a breached timer keeps
+    the `due_at` it was judged by (never after its breach, X5), so one ascending sort puts the
+    longest-overdue tickets on top and is served by the (status, queue, next_due_at) index:
+    no per-row subquery, whatever the size of the queue. Constant number of queries."""
     qs = base
     if unsolved_only:
         qs = qs.filter(status__in=UNSOLVED_STATUSES)
-    first_breach = (
-        SlaTimer.objects.filter(ticket_id=OuterRef("pk"), running=True, status="breached")
-        .order_by(Coalesce("breached_at", "due_at"))
-        .values(overdue_since=Coalesce("breached_at", "due_at"))[:1]
-    )
     return (
         qs.select_related("queue", "assignee", "requester", "organization")
         .prefetch_related(
@@ -90,8 +83,7 @@ def queue_tickets(*, base: QuerySet[Ticket], unsolved_only: bool) -> QuerySet[Ti
                 to_attr="live_timers",
             )
         )
-        .annotate(urgency=Coalesce(Subquery(first_breach), F("next_due_at")))
-        .order_by(F("urgency").asc(nulls_last=True), "created_at", "id")
+        .order_by(F("next_due_at").asc(nulls_last=True), "created_at", "id")
     )
 
 

@@ -239,17 +239,18 @@ def _timer(ticket, metric, *, breached_at=None, due_at, status="breached"):
 
 def test_breached_rows_come_most_overdue_first_and_say_which_timer(client, agent, payments):
     now = timezone.now()
-    # A priority change after the breach moved A's target: due_at and breached_at differ.
+    # Overdue is counted from the deadline each breach was judged by (X5: due_at is never
+    # after breached_at; an X2 breach, C, was due before the change that breached it).
     a = new_ticket(payments, "A breached three hours ago")
-    _timer(a, "first_reply", breached_at=now - timedelta(hours=3), due_at=now - timedelta(hours=1))
+    _timer(a, "first_reply", breached_at=now - timedelta(hours=3), due_at=now - timedelta(hours=3))
     b = new_ticket(payments, "B breached two hours ago")
     _timer(b, "next_reply", breached_at=now - timedelta(hours=2), due_at=now - timedelta(hours=2))
-    c = new_ticket(payments, "C breached one hour ago")
+    c = new_ticket(payments, "C due four hours ago, breached by a change an hour ago")
     _timer(c, "resolution", breached_at=now - timedelta(hours=1), due_at=now - timedelta(hours=4))
     d = new_ticket(payments, "D due in half an hour")
     _timer(d, "first_reply", due_at=now + timedelta(minutes=30), status="active")
     response = client.get("/queues/payments/")
-    assert row_ids(response) == [a.pk, b.pk, c.pk, d.pk]
+    assert row_ids(response) == [c.pk, a.pk, b.pk, d.pk]
     html = response.content.decode()
     for ticket, label in ((a, "First reply"), (b, "Next reply"), (c, "Resolution")):
         row = re.search(rf'<tr data-ticket-id="{ticket.pk}".*?</tr>', html, re.S).group(0)
