@@ -24,10 +24,7 @@ class SlaConfig(AppConfig):
 def enqueue_recompute(ticket_id: int) -> None:
     """After commit of any ticket change: recompute its timers in a worker. If the broker
     is down this raises; the subscriber list logs it and the ticket stays marked stale for
-    the reconciliation sweep (nothing is lost). Sent with task_publish.send, the message
-    Task.delay would write for a fraction of its cost (it follows every API creation)."""
-    from support_desk.task_publish import send
-
+    the reconciliation sweep (nothing is lost)."""
     from .tasks import sla_recompute_ticket_task
 
-    send(sla_recompute_ticket_task, ticket_id)
+    sla_recompute_ticket_task.delay(ticket_id)
