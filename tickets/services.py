@@ -159,8 +159,10 @@ SELECT * FROM old UNION ALL SELECT * FROM ins
 # - With a key: a record already committed is seen first (existing) and nothing is written;
 #   the caller replays it. Otherwise the record is inserted ON CONFLICT DO NOTHING before the
 #   ticket, which is inserted only FROM the claim: a concurrent request with the same key
-#   waits on the uncommitted record, then writes nothing (and replays) if ours committed.
-#   The ticket id is taken first (tid) so that the stored response can carry it.
+#   waits on the uncommitted record and, once ours is committed, writes no record, ticket
+#   or event (its requester upsert, the same as ours for the same body, stays) and replays.
+#   The ticket id is taken first (tid) so that the stored response can carry it; only that
+#   race spends an id for nothing.
 _CREATE_HEAD = f"""
 q AS (
     SELECT id FROM {Queue._meta.db_table}

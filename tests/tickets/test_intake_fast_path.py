@@ -163,6 +163,17 @@ def test_the_requesters_organisation_is_the_tickets_when_none_is_named(agent_cli
     assert Ticket.objects.get().organization == acme
 
 
+def test_the_stored_response_shows_the_requester_as_stored(agent_client):
+    acme = OrganizationFactory(name="Acme", external_id="acct_5", tier="premium")
+    RequesterFactory(email="dana@acme.test", name="Dana", organization=acme)
+    body = {**BODY, "requester": {"email": "dana@acme.test", "name": "Someone Else"}}
+    response = create(agent_client, body, key="k-5")
+    assert response.json()["requester"] == {"email": "dana@acme.test", "name": "Dana"}
+    assert response.json()["organization"]["external_id"] == "acct_5"
+    assert IdempotencyRecord.objects.get(key="k-5").response_body == response.json()
+    assert create(agent_client, body, key="k-5").json() == response.json()
+
+
 def test_a_requester_without_organisation_gains_the_one_named(agent_client):
     requester = RequesterFactory(email="cto@shop.test", organization=None)
     body = {**BODY, "requester": {"email": "cto@shop.test"}, "organization": {"name": "Shop"}}
