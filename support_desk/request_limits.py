@@ -5,6 +5,8 @@ So gunicorn's limits are set above these (support_desk/gunicorn.conf.py) and thi
 middleware, first in MIDDLEWARE, refuses an over-long URL with 414 and over-large headers
 with 431, as JSON under /api/ (DESIGN §6). A NUL character in the path or query string
 is refused here too: PostgreSQL cannot compare text with it, so any lookup would fail.
+An API query parameter given twice is refused unless the API documents it as a list:
+otherwise the view would silently read one of the values.
 """
 
 from django.conf import settings
@@ -16,6 +18,8 @@ DEFAULT_MAX_URL_BYTES = 8000
 DEFAULT_MAX_HEADER_BYTES = 8190
 DEFAULT_MAX_HEADERS_TOTAL_BYTES = 65536
 DEFAULT_MAX_HEADER_FIELDS = 100
+# The only API query parameters that may be repeated (documented as lists), by path.
+REPEATABLE_QUERY_PARAMS = {"/api/v1/tickets": {"status", "priority"}}
 
 
 def _limit(name: str, default: int) -> int:
@@ -59,6 +63,11 @@ def _problem(request) -> tuple | None:
     for key, values in request.GET.lists():
         if "\x00" in key or any("\x00" in value for value in values):
             return 400, "null_character", "May not contain NUL (%00).", key
+    if request.path_info.startswith("/api/"):
+        repeatable = REPEATABLE_QUERY_PARAMS.get(request.path_info.rstrip("/"), set())
+        for key, values in request.GET.lists():
+            if len(values) > 1 and key not in repeatable:
+                return 400, "repeated_parameter", "May be given only once.", key
     return None
 
 

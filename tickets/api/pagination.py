@@ -1,5 +1,7 @@
 """Cursor pagination in DESIGN §5's shape: {"results": [...], "next": url or null}."""
 
+import re
+
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -8,6 +10,7 @@ from support_desk.errors import InvalidRequest
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+_CURSOR = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 
 
 def page_limit(request) -> int:
@@ -29,6 +32,19 @@ class Cursor(CursorPagination):
 
     def get_page_size(self, request):
         return page_limit(request)
+
+    def decode_cursor(self, request):
+        # DRF's decoder skips characters outside base64 and reads an empty result as the
+        # first page, so a garbled cursor would silently restart the list.
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded == "":
+            return None
+        if encoded is not None and not _CURSOR.fullmatch(encoded):
+            raise NotFound
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is None and not cursor.offset:
+            raise NotFound
+        return cursor
 
     def paginate_queryset(self, queryset, request, view=None):
         try:
