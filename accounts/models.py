@@ -44,6 +44,8 @@ class Scope(models.TextChoices):
     TICKETS_WRITE = "tickets:write", "Create and change tickets"
     ADMIN = "admin", "Configure the desk (calendars, policies, rules, queues)"
     IMPORT = "import", "Import back-dated tickets and messages"
+    EMAIL = "email", "Deliver inbound e-mail (a mail provider's inbound route)"
+    ANALYTICS = "analytics", "Run read-only SQL over the analytics views"
 
 
 # What each role's tokens may carry: a token never exceeds its user's role, and no scope

@@ -31,6 +31,12 @@ INSTALLED_APPS = [
     "sla",
     "workspace",
     "dashboard",
+    # Channels and self-service, built on tickets (DESIGN §8-§10).
+    "mail",
+    "phone",
+    "helpcenter",
+    "csat",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +239,33 @@ EMAIL_FILE_PATH = _EMAIL.file_path or str(BASE_DIR / "var/mail/outbox")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support-desk@localhost")
 DESK_BASE_URL = env_str("DESK_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Uploaded and received files (attachments) go through Django's storage: var/media/ here.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+
+# Inbound e-mail (DESIGN §8): the desk's address, its aliases, the SMTP receiver's port,
+# the largest message accepted, and how many acknowledgements one address gets per hour.
+SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@desk.localhost").lower()
+SUPPORT_EMAIL_ALIASES = [a.lower() for a in env_list("SUPPORT_EMAIL_ALIASES", [])]
+SMTP_HOST = env_str("SMTP_HOST", "127.0.0.1")
+SMTP_PORT = env_int("SMTP_PORT", 2525, minimum=1)
+EMAIL_MAX_BYTES = env_int("EMAIL_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+EMAIL_ACK_PER_HOUR = env_int("EMAIL_ACK_PER_HOUR", 5, minimum=0)
+
+# Phone (DESIGN §8): numbers written without a country code are read in this region.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
+
+# Satisfaction surveys (DESIGN §9): sent this long after a ticket is solved.
+CSAT_DELAY_MINUTES = env_int("CSAT_DELAY_MINUTES", 60, minimum=0)
+
+# SQL analytics (DESIGN §10): the read-only role's connection (built from DATABASE_URL
+# and ANALYTICS_ROLE when unset), per-query timeout and row cap.
+ANALYTICS_DATABASE_URL = env_str("ANALYTICS_DATABASE_URL", "")
+ANALYTICS_ROLE = env_str("ANALYTICS_ROLE", "desk_analytics")
+ANALYTICS_TIMEOUT_MS = env_int("ANALYTICS_TIMEOUT_MS", 5000, minimum=100)
+ANALYTICS_MAX_ROWS = env_int("ANALYTICS_MAX_ROWS", 10_000, minimum=1)
 
 # Production (DESK_ENV=production, as docker-compose sets it) expects HTTPS in front: cookies
 # only over HTTPS, HSTS, API docs behind sign-in. `make run` on http://127.0.0.1 keeps none of

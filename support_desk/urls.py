@@ -9,6 +9,11 @@ api_v1 = [
     path("", include("sla.api.urls")),
     path("", include("sla.api.escalation_urls")),
     path("", include("dashboard.api_urls")),
+    path("", include("mail.api.urls")),
+    path("", include("phone.api.urls")),
+    path("", include("helpcenter.api.urls")),
+    path("", include("csat.api.urls")),
+    path("", include("analytics.api.urls")),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
 ]
@@ -21,6 +26,11 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("workspace.urls")),
     path("", include("dashboard.urls")),
+    path("", include("mail.urls")),
+    path("", include("phone.urls")),
+    path("", include("helpcenter.urls")),
+    path("", include("csat.urls")),
+    path("", include("analytics.urls")),
 ]
 
 # Django's own 400s under /api/ (e.g. a body over the limit outside DRF) are JSON too.

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -88,6 +90,33 @@ class Queue(models.Model):
         return self.name
 
 
+class ContactReason(models.Model):
+    """Why a customer wrote in: a managed list (admin), chosen on the contact form and
+    kept on the ticket, so contacts can be counted by reason."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RequesterPhone(models.Model):
+    """A requester's phone number in E.164; a requester may have several."""
+
+    requester = models.ForeignKey(Requester, on_delete=models.CASCADE, related_name="phones")
+    number = models.CharField(max_length=20, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class Ticket(models.Model):
     subject = models.CharField(max_length=200)
     description = models.TextField()
@@ -118,6 +147,18 @@ class Ticket(models.Model):
     # Earliest SLA deadline of a running timer (denormalised by the SLA recompute) so
     # queues sort by urgency with one index.
     next_due_at = models.DateTimeField(null=True, blank=True)
+    # Other people copied on the conversation (e-mail addresses, DESIGN §8).
+    cc = ArrayField(models.EmailField(), default=list, blank=True, db_default=[])
+    contact_reason = models.ForeignKey(
+        ContactReason, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets"
+    )
+    # Opened by an auto-submitted message (RFC 3834): no acknowledgement, no survey, and not
+    # counted as a contact.
+    opened_by_robot = models.BooleanField(default=False, db_default=False)
+    # Set when this ticket was merged into another (closed, a duplicate).
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
 
     class Meta:
         indexes = [
@@ -166,6 +207,10 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField()
+    # How the message reached the desk (an agent's reply through the workspace is "api").
+    channel = models.CharField(
+        max_length=16, choices=Channel.choices, default=Channel.API, db_default=Channel.API
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -178,6 +223,34 @@ class Message(models.Model):
     def is_reply(self) -> bool:
         """SLA_SPEC S3: a reply is a public message by an agent."""
         return self.public and self.author_type == AuthorType.AGENT
+
+
+def attachment_path(attachment: "Attachment", filename: str) -> str:
+    # Never the sender's file name: it only labels the download.
+    return f"attachments/{attachment.ticket_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a message, stored through Django's storage (var/media/ by default).
+    Downloaded only by someone who may read the ticket."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField()
+    # The Content-ID of an inline image (cid: references in an HTML body), without <>.
+    content_id = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class EventType(models.TextChoices):
@@ -194,6 +267,12 @@ class EventType(models.TextChoices):
     SLA_BREACHED = "sla_breached", "SLA breached"
     ESCALATED = "escalated", "Escalated"
     ESCALATION_ACKNOWLEDGED = "escalation_acknowledged", "Escalation acknowledged"
+    CC_CHANGED = "cc_changed", "CCs changed"
+    CONTACT_REASON_CHANGED = "contact_reason_changed", "Contact reason changed"
+    MERGED = "merged", "Merged into another ticket"
+    MERGE_RECEIVED = "merge_received", "Another ticket merged into this one"
+    EMAIL_BOUNCED = "email_bounced", "E-mail bounced"
+    CSAT_RATED = "csat_rated", "Satisfaction rated"
 
 
 class TicketEvent(models.Model):

@@ -10,16 +10,19 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from support_desk.errors import Conflict, InvalidRequest, NotFound, PreconditionFailed
 
+from .masking import mask_card_numbers
 from .models import (
     UNSOLVED_STATUSES,
     AuthorType,
     Channel,
+    ContactReason,
     EventType,
     IdempotencyRecord,
     Message,
@@ -187,11 +190,12 @@ _TICKET_ROW = f"""
     INSERT INTO {_TICKET} (
         id, subject, description, status, priority, channel, queue_id, assignee_id,
         requester_id, organization_id, tags, external_id, created_at, updated_at,
-        solved_at, version, sla_stale, next_due_at
+        solved_at, version, sla_stale, next_due_at, cc, contact_reason_id, opened_by_robot
     )
     SELECT tid.id, %(subject)s, %(description)s, %(status)s, %(priority)s, %(channel)s,
         %(queue)s, NULL, who.requester_id, who.org_id, %(tags)s::varchar(50)[],
-        %(external_id)s, %(at)s, %(at)s, NULL, %(version)s, TRUE, NULL
+        %(external_id)s, %(at)s, %(at)s, NULL, %(version)s, TRUE, NULL,
+        %(cc)s::varchar(254)[], %(contact_reason)s, %(opened_by_robot)s
     FROM tid, who {{claimed}}
     RETURNING id
 ), e AS (
@@ -335,15 +339,22 @@ def _new_ticket(
     tags: Sequence[str],
     external_id: str,
     at: datetime,
+    cc: Sequence[str] = (),
+    contact_reason: ContactReason | None = None,
+    opened_by_robot: bool = False,
 ) -> Ticket:
-    """The ticket as it will be stored, before the statement gives its id and requester."""
+    """The ticket as it will be stored, before the statement gives its id and requester.
+    Card numbers are masked here, before anything is written (tickets/masking.py)."""
     return Ticket(
-        subject=subject,
-        description=description,
+        subject=mask_card_numbers(subject),
+        description=mask_card_numbers(description),
         status=Status.NEW,
         priority=priority,
         channel=channel,
-        requester=Requester(email=requester_email, name=requester_name),
+        cc=_clean_cc(cc, requester_email),
+        contact_reason=contact_reason,
+        opened_by_robot=opened_by_robot,
+        requester=Requester(email=requester_email, name=mask_card_numbers(requester_name)),
         organization=org,
         tags=_clean_tags(tags),
         external_id=external_id,
@@ -371,6 +382,9 @@ def _params(ticket: Ticket, queue: Queue, actor: User | None) -> dict[str, Any]:
         "channel": ticket.channel,
         "tags": ticket.tags,
         "external_id": ticket.external_id,
+        "cc": ticket.cc,
+        "contact_reason": ticket.contact_reason_id,
+        "opened_by_robot": ticket.opened_by_robot,
         "at": ticket.created_at,
         "version": ticket.version,
         "event_type": EventType.CREATED,
@@ -438,6 +452,9 @@ def ticket_create(
     tags: Sequence[str] = (),
     external_id: str = "",
     created_at: datetime | None = None,
+    cc: Sequence[str] = (),
+    contact_reason: ContactReason | None = None,
+    opened_by_robot: bool = False,
 ) -> Ticket:
     """Create a ticket with its requester, organisation and `created` event in one
     transaction (a savepoint inside a caller's); the SLA recompute is announced after
@@ -457,6 +474,9 @@ def ticket_create(
             tags=tags,
             external_id=external_id,
             at=at,
+            cc=cc,
+            contact_reason=contact_reason,
+            opened_by_robot=opened_by_robot,
         )
         row = _run_create(
             _CREATE, lambda target: _params(ticket, target, actor), queue=queue, once=False
@@ -481,6 +501,9 @@ def ticket_create_once(
     tags: Sequence[str] = (),
     external_id: str = "",
     created_at: datetime | None = None,
+    cc: Sequence[str] = (),
+    contact_reason: ContactReason | None = None,
+    opened_by_robot: bool = False,
 ) -> Ticket | None:
     """ticket_create at most once per `once` key (see Once): the new ticket, or None when
     a record for the key exists (`once.existing` is then set if it was already committed
@@ -501,6 +524,9 @@ def ticket_create_once(
             tags=tags,
             external_id=external_id,
             at=at,
+            cc=cc,
+            contact_reason=contact_reason,
+            opened_by_robot=opened_by_robot,
         )
         rendered: list[dict] = []
 
@@ -536,6 +562,17 @@ def ticket_create_once(
         }
         announce_after_commit(ticket.pk)
     return ticket
+
+
+def _clean_cc(cc: Sequence[str], requester_email: str = "") -> list[str]:
+    """Lower-cased, each once, without the requester or the desk's own addresses."""
+    own = {settings.SUPPORT_EMAIL, *settings.SUPPORT_EMAIL_ALIASES, requester_email.lower()}
+    seen: dict[str, None] = {}
+    for address in cc:
+        address = address.strip().lower()
+        if address and address not in own:
+            seen[address] = None
+    return list(seen)
 
 
 def _clean_tags(tags: Sequence[str]) -> list[str]:
@@ -589,6 +626,7 @@ def ticket_add_message(
     created_at: datetime | None = None,
     then_status: str | None = None,
     expected_version: int | None = None,
+    channel: str = Channel.API,
 ) -> Message:
     """Add a reply, an internal note or a customer message; optionally change the status
     in the same update (SLA_SPEC S4: the message applies first)."""
@@ -608,8 +646,9 @@ def ticket_add_message(
         raise InvalidRequest("A customer message is always public.", param="public")
     message = Message.objects.create(
         ticket=ticket,
-        body=body,
+        body=mask_card_numbers(body),
         public=public,
+        channel=channel,
         author_type=author_type,
         author=actor if author_type == AuthorType.AGENT else None,
         created_at=at,
@@ -663,6 +702,7 @@ def ticket_update(
         )
     at = at or timezone.now()
     changed: list[str] = []
+    subject = mask_card_numbers(subject) if subject is not None else None
     if subject is not None and subject != ticket.subject:
         _event(
             ticket, EventType.SUBJECT_CHANGED, at, actor, subject=subject, previous=ticket.subject

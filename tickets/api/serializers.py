@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tickets.models import (
+    Attachment,
     AuthorType,
     Channel,
     Message,
@@ -19,7 +20,7 @@ from tickets.models import (
     Tier,
 )
 
-from .extensions import ticket_field
+from .extensions import message_field, ticket_field
 from .fields import (
     AwareDateTimeField,
     StrictBooleanField,
@@ -163,6 +164,9 @@ class TicketSerializer(serializers.ModelSerializer):
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     requester = RequesterOutSerializer(read_only=True)
     organization = OrganizationOutSerializer(read_only=True, allow_null=True)
+    contact_reason = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     sla = serializers.SerializerMethodField()
     escalations = serializers.SerializerMethodField()
 
@@ -180,6 +184,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "requester",
             "organization",
             "tags",
+            "cc",
+            "contact_reason",
             "external_id",
             "created_at",
             "updated_at",
@@ -199,12 +205,85 @@ class TicketSerializer(serializers.ModelSerializer):
         return field.represent(ticket) if field else []
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        return f"/api/v1/attachments/{attachment.pk}"
+
+
+class MessageEmailSerializer(serializers.Serializer):
+    """Documents the shape of a message's `email` (filled by the mail app)."""
+
+    message_id = serializers.CharField()
+    # "from" is a Python keyword: declared below.
+    to = serializers.ListField(child=serializers.CharField())
+    cc = serializers.ListField(child=serializers.CharField())
+    delivery_status = serializers.ChoiceField(
+        choices=["queued", "sent", "failed", "bounced", "received"]
+    )
+    bounce_reason = serializers.CharField(allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"message_id": fields.pop("message_id"), "from": serializers.CharField(), **fields}
+
+
+class MessageCallSerializer(serializers.Serializer):
+    """Documents the shape of a message's `call` (filled by the phone app)."""
+
+    call_id = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["inbound", "outbound"])
+    to = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    outcome = serializers.ChoiceField(
+        choices=["answered", "missed", "voicemail", "callback_requested"]
+    )
+    agent = serializers.CharField(allow_null=True)
+    notes = serializers.CharField()
+    recording_url = serializers.CharField(allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"call_id": fields.pop("call_id"), "from": serializers.CharField(), **fields}
+
+
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    email = serializers.SerializerMethodField()
+    call = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
-        fields = ["id", "ticket", "body", "public", "author_type", "author", "created_at"]
+        fields = [
+            "id",
+            "ticket",
+            "body",
+            "public",
+            "author_type",
+            "author",
+            "channel",
+            "created_at",
+            "email",
+            "call",
+            "attachments",
+        ]
+
+    @extend_schema_field(MessageEmailSerializer(allow_null=True))
+    def get_email(self, message: Message) -> dict | None:
+        field = message_field("email")
+        return field.represent(message) if field else None
+
+    @extend_schema_field(MessageCallSerializer(allow_null=True))
+    def get_call(self, message: Message) -> dict | None:
+        field = message_field("call")
+        return field.represent(message) if field else None
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -16,6 +16,7 @@ from accounts.models import Scope
 from accounts.permissions import IsAdminOrReadOnly, TicketScopes, token_has
 from support_desk.errors import InvalidRequest
 from tickets import services
+from tickets.api.extensions import message_prefetches
 from tickets.models import Queue
 from tickets.selectors import ticket_queryset
 from tickets.visibility import (
@@ -267,7 +268,7 @@ class TicketMessages(APIView):
     )
     def get(self, request, pk: int):
         ticket = ticket_for(request.user, pk)
-        qs = ticket.messages.select_related("author")
+        qs = ticket.messages.select_related("author").prefetch_related(*message_prefetches())
         return paginate(request, qs, MessageSerializer, ordering=("created_at", "id"), view=self)
 
     @extend_schema(

@@ -1,0 +1,1 @@
+"""Read-only SQL over documented views for leads (DESIGN §10)."""

@@ -1,0 +1,3 @@
+"""The analytics API under /api/v1/."""
+
+urlpatterns: list = []

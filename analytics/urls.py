@@ -1,0 +1,3 @@
+"""The analytics pages."""
+
+urlpatterns: list = []

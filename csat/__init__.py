@@ -1,0 +1,1 @@
+"""Customer satisfaction surveys after a solve (DESIGN §9)."""

@@ -1,0 +1,3 @@
+"""The csat API under /api/v1/."""
+
+urlpatterns: list = []

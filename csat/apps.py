@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CsatConfig(AppConfig):
+    name = "csat"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,3 @@
+"""The csat pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""The public help center: knowledge base, contact form, deflection (DESIGN §9)."""

@@ -1,0 +1,3 @@
+"""The helpcenter API under /api/v1/."""
+
+urlpatterns: list = []

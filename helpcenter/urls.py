@@ -1,0 +1,3 @@
+"""The helpcenter pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Inbound and outbound e-mail: SMTP receiver, inbound API, processing, replies (DESIGN §8)."""

@@ -1,0 +1,3 @@
+"""The mail API under /api/v1/."""
+
+urlpatterns: list = []

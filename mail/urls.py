@@ -1,0 +1,3 @@
+"""The mail pages."""
+
+urlpatterns: list = []

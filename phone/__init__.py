@@ -1,0 +1,1 @@
+"""Phone calls recorded against tickets (DESIGN §8)."""

@@ -1,0 +1,3 @@
+"""The phone API under /api/v1/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""The phone pages."""
+
+urlpatterns: list = []
