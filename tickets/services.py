@@ -35,14 +35,15 @@ from .models import (
     TicketEvent,
     Tier,
 )
-from .subscribers import announce_after_commit
+from .subscribers import announce_after_commit, announce_event
 
 # A customer message on these statuses sets the ticket back to open (SLA_SPEC S2).
 REOPENED_BY_CUSTOMER = (Status.PENDING, Status.ON_HOLD, Status.SOLVED)
 
 
 def _event(ticket: Ticket, type_: str, at: datetime, actor: User | None, **data: Any) -> None:
-    TicketEvent.objects.create(ticket=ticket, type=type_, at=at, actor=actor, data=data)
+    event = TicketEvent.objects.create(ticket=ticket, type=type_, at=at, actor=actor, data=data)
+    announce_event(ticket, event)
 
 
 def _check_past(when: datetime | None, *, param: str) -> datetime:
