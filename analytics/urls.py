@@ -1,3 +1,7 @@
 """The analytics pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("analytics/", views.console, name="analytics")]

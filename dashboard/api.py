@@ -12,6 +12,8 @@ from accounts.permissions import IsLeadOrAdmin, token_has
 
 from .metrics import sla_summary
 from .params import GROUP_BYS, parse_filters, parse_group_by, parse_period
+from .support_metrics import GROUP_BYS as SUPPORT_GROUP_BYS
+from .support_metrics import parse_support_filters, parse_support_group_by, support_summary
 
 
 class TokenCanReadTickets(BasePermission):
@@ -109,3 +111,79 @@ class SlaMetricsView(APIView):
 
 def _without_label(figures: dict) -> dict:
     return {k: v for k, v in figures.items() if k not in ("key", "label")}
+
+
+# --- GET /api/v1/metrics/support (DESIGN §9); the figures come from dashboard.support_metrics
+
+
+def _support_fields() -> dict:
+    rate = {"allow_null": True, "help_text": "null (n/a) when no day has a denominator."}
+    ratio = {"allow_null": True, "help_text": "0..1; null when the divisor is 0."}
+    return {
+        "contacts": serializers.IntegerField(),
+        "contact_rate_per_100_accounts": serializers.FloatField(**rate),
+        "contact_rate_per_10k_payments": serializers.FloatField(**rate),
+        "surveys_sent": serializers.IntegerField(),
+        "csat_responses": serializers.IntegerField(),
+        "csat_score": serializers.FloatField(**ratio),
+        "csat_response_rate": serializers.FloatField(**ratio),
+        "deflection_rate": serializers.FloatField(**ratio),
+        "self_service_score": serializers.FloatField(
+            allow_null=True, help_text="Article views per ticket created (total and days only)."
+        ),
+    }
+
+
+_SUPPORT_RESPONSE = inline_serializer(
+    "SupportMetrics",
+    {
+        "from": serializers.DateTimeField(),
+        "to": serializers.DateTimeField(),
+        "group_by": serializers.CharField(allow_null=True),
+        "total": inline_serializer("SupportFigures", _support_fields()),
+        "groups": inline_serializer(
+            "SupportGroup",
+            {
+                "key": serializers.JSONField(
+                    help_text="Day (YYYY-MM-DD), contact reason slug, tier, queue slug or "
+                    "agent username; null: none (no reason, no organisation, unassigned)."
+                ),
+                "label": serializers.CharField(),
+                **_support_fields(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class SupportMetricsView(APIView):
+    """Contacts, contact rates, CSAT, deflection and self-service in [from, to), in total
+    and per group. Leads and admins only. docs/satisfaction.md defines every figure."""
+
+    permission_classes = [IsAuthenticated, IsLeadOrAdmin, TokenCanReadTickets]
+
+    @extend_schema(
+        parameters=[
+            *[p for p in _PARAMETERS if p.name not in ("policy", "group_by")],
+            OpenApiParameter("reason", OpenApiTypes.STR, description="Contact reason slug."),
+            OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(SUPPORT_GROUP_BYS)),
+        ],
+        responses={200: _SUPPORT_RESPONSE},
+    )
+    def get(self, request):
+        period = parse_period(request.query_params)
+        filters = parse_support_filters(request.query_params)
+        group_by = parse_support_group_by(request.query_params)
+        summary = support_summary(
+            period=period, filters=filters, group_bys=[group_by] if group_by else []
+        )
+        return Response(
+            {
+                "from": period.start.isoformat().replace("+00:00", "Z"),
+                "to": period.end.isoformat().replace("+00:00", "Z"),
+                "group_by": group_by,
+                "total": _without_label(summary.total.as_dict()),
+                "groups": [g.as_dict() for g in summary.groups.get(group_by, [])],
+            }
+        )

@@ -86,12 +86,3 @@ class DashboardReport:
     @cached_property
     def workload(self) -> list[dict]:
         return selectors.agent_workload(period=self.period, filters=self.filters)
-
-    @cached_property
-    def contact_rate(self) -> float | None:
-        """Tickets created in the period per organisation on the desk (of the filtered tier):
-        how often an average customer writes in. None with no organisations."""
-        organisations = selectors.organisation_count(filters=self.filters)
-        if not organisations:
-            return None
-        return round(sum(day.created for day in self.flow) / organisations, 3)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db import connection
 
 from accounts.models import User
-from tickets.models import UNSOLVED_STATUSES, Organization, Queue
+from tickets.models import UNSOLVED_STATUSES, Queue
 
 from .params import Filters, Period
 
@@ -222,11 +222,3 @@ def agent_workload(*, period: Period, filters: Filters) -> list[dict]:
         for pk, (o, r) in merged.items()
     ]
     return sorted(out, key=lambda row: (-row["open_tickets"], -row["replies"], row["agent"]))
-
-
-def organisation_count(*, filters: Filters) -> int:
-    """Customers a contact rate divides by (of the filtered tier, if any)."""
-    orgs = Organization.objects.all()
-    if filters.tier:
-        orgs = orgs.filter(tier=filters.tier)
-    return orgs.count()

@@ -73,11 +73,4 @@ def tiles(report: DashboardReport) -> list[Tile]:
             str(escalations["raised"]),
             f"ack p50 / p90 {ack}; {escalations['open_unacknowledged']} open unacknowledged",
         ),
-        Tile(
-            "contact_rate",
-            "Contact rate",
-            "no data yet" if report.contact_rate is None else f"{report.contact_rate:g}",
-            "tickets created per organisation in the period",
-        ),
-        Tile("csat", "CSAT", "no data yet", "surveys arrive in a later release"),
     ]

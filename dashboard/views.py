@@ -11,11 +11,14 @@ from django.views.decorators.http import require_GET
 
 from sla.models import SlaPolicy
 from support_desk.errors import InvalidRequest
-from tickets.models import Channel, Priority, Queue, Tier
+from tickets.models import Channel, ContactReason, Priority, Queue, Tier
 
 from .charts import chart_specs
 from .params import parse_filters, parse_period
 from .report import DashboardReport
+from .support_metrics import parse_support_filters
+from .support_tables import TABLES as SUPPORT_TABLES
+from .support_tables import SupportReport
 from .tables import BUILDERS
 from .tiles import tiles
 
@@ -58,8 +61,12 @@ def _choices(request, error=None, report: DashboardReport | None = None) -> dict
 def dashboard(request):
     try:
         report = _report(request)
+        # Contacts, CSAT, deflection (DESIGN §9): dashboard.support_metrics, as the API.
+        support = SupportReport(period=report.period, filters=parse_support_filters(request.GET))
         if request.GET.get("format") == "csv":
-            return _csv(request.GET.get("table", ""), report)
+            return _csv(request.GET.get("table", ""), report, support)
+        if request.GET.get("part") == "support":
+            return _support_part(request, support)
     except InvalidRequest as error:
         return render(request, "dashboard/dashboard.html", _choices(request, error), status=400)
     tables = {name: build(report) for name, build in BUILDERS.items()}
@@ -90,10 +97,30 @@ def at_risk(request):
     return render(request, "dashboard/_table.html", {"table": table, "poll": True})
 
 
-def _csv(name: str, report: DashboardReport) -> HttpResponse:
-    if name not in BUILDERS:
-        raise InvalidRequest(f"Must be one of {', '.join(BUILDERS)}.", param="table")
-    table = BUILDERS[name](report)
+def _support_part(request, support: SupportReport):
+    """The support figures, loaded by the page after it renders (htmx) so the SLA figures
+    are not kept waiting; opened directly (no JavaScript) it is a page of its own."""
+    context = {
+        "support_tiles": support.tiles(),
+        "support_tables": support.tables(),
+        "reasons": ContactReason.objects.filter(active=True),
+        "selected": request.GET,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "dashboard/_support.html", context)
+    return render(
+        request, "dashboard/support.html", {**context, "report": support, "standalone": True}
+    )
+
+
+def _csv(name: str, report: DashboardReport, support: SupportReport) -> HttpResponse:
+    if name in SUPPORT_TABLES:
+        table = support.table(name)
+    elif name in BUILDERS:
+        table = BUILDERS[name](report)
+    else:
+        names = [*BUILDERS, *SUPPORT_TABLES]
+        raise InvalidRequest(f"Must be one of {', '.join(names)}.", param="table")
     period = f"{report.period.start:%Y%m%d}-{report.period.end:%Y%m%d}"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}-{period}.csv"'

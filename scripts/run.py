@@ -1,4 +1,4 @@
-"""`make run`: embedded services, migrations, demo data once, then web + worker + beat.
+"""`make run`: embedded services, migrations, demo data once, then web + worker + beat + mail.
 
 Ctrl-C stops every process started here, and the embedded services, leaving no orphans.
 """
@@ -43,6 +43,10 @@ def wait_healthy(url: str, seconds: float = 60) -> bool:
     return False
 
 
+def support_email() -> str:
+    return os.environ.get("SUPPORT_EMAIL", "support@desk.localhost")
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -58,6 +62,10 @@ def main() -> int:
     if not port_free(args.port):
         print(f"Port {args.port} is already in use; try `make run PORT=8001`.", file=sys.stderr)
         return 1
+    smtp_port = int(os.environ.get("SMTP_PORT", 2525))
+    if not port_free(smtp_port):
+        print(f"Port {smtp_port} is already in use; try SMTP_PORT=2526.", file=sys.stderr)
+        return 1
 
     started = services.up()  # only these are stopped at the end, not ones already running
     for line in services.ENV_FILE.read_text().splitlines():
@@ -67,6 +75,9 @@ def main() -> int:
     os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
     os.environ.setdefault("DESK_BASE_URL", f"http://127.0.0.1:{args.port}")
     manage("migrate", "--noinput")
+    # The read-only SQL role and views (DESIGN §10); where the database user may not create
+    # roles it says why, and the desk still starts (the console then says so too).
+    subprocess.run([PY, "manage.py", "analytics_setup"], cwd=ROOT, check=False)
     manage("collectstatic", "--noinput", "-v", "0")
     manage("seed_demo", "--if-empty")
 
@@ -85,6 +96,8 @@ def main() -> int:
             "-s", str(run_dir / "celerybeat-schedule"),
             "--pidfile", str(run_dir / "celerybeat.pid"),
         ],
+        # The SMTP door (DESIGN §8): stores each message, then the worker processes it.
+        "mail": [PY, "manage.py", "smtp_receiver", "--port", str(smtp_port)],
     }  # fmt: skip
     procs: dict[str, subprocess.Popen] = {}
     (run_dir / "celerybeat.pid").unlink(missing_ok=True)
@@ -97,6 +110,7 @@ def main() -> int:
                 f"\n  Support Desk is running at {url}\n"
                 "  Demo logins (password 'demo'): agent, lead, engineer, admin\n"
                 f"  API docs: {url}api/v1/docs/   Health: {url}healthz\n"
+                f"  Mail: SMTP on 127.0.0.1:{smtp_port} for {support_email()}\n"
                 "  Press Ctrl-C to stop.\n",
                 flush=True,
             )

@@ -31,6 +31,7 @@ def healthz(request):
     healthy = all(value == "ok" for value in result.values())
     if result["database"] == "ok":
         result["sla"] = _sla_recomputes()
+        result["mail"] = _mail_failures()
     return JsonResponse(result, status=200 if healthy else 503)
 
 
@@ -54,3 +55,14 @@ def _sla_recomputes() -> dict:
             for claim in failing
         ],
     }
+
+
+def _mail_failures() -> dict:
+    """Inbound mail that could not be processed (Django admin: Mail > Inbound e-mails) and
+    outbound mail failing or being retried; news for the operator, not a failed check."""
+    from mail.selectors import mail_failures
+
+    try:
+        return mail_failures()
+    except Exception as exc:
+        return {"error": exc.__class__.__name__}

@@ -169,11 +169,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.idempotency_purge",
         "schedule": crontab(minute=17),
     },
+    # Inbound mail no task picked up, outbound mail queued or due for a retry (DESIGN §8).
+    "mail-reconcile": {"task": "mail.reconcile", "schedule": 30.0},
     # Hourly, so a worker that was down at midnight catches up within the hour.
     "dashboard-rollups-refresh": {
         "task": "dashboard.rollups_refresh",
         "schedule": crontab(minute=7),
     },
+    # Satisfaction surveys whose delay has passed (csat.services.surveys_sweep).
+    "csat-send-surveys": {"task": "csat.send_surveys", "schedule": 60.0},
 }
 # Breach sweeps get their own queue, which every worker also consumes: a flood of recompute
 # tasks (an import, a policy change) must not delay breach detection behind it.
@@ -256,6 +260,10 @@ EMAIL_ACK_PER_HOUR = env_int("EMAIL_ACK_PER_HOUR", 5, minimum=0)
 
 # Phone (DESIGN §8): numbers written without a country code are read in this region.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
+
+# The help center's contact form: submissions accepted per hour from one e-mail address
+# and from one client address.
+HELPCENTER_CONTACT_PER_HOUR = env_int("HELPCENTER_CONTACT_PER_HOUR", 5, minimum=1)
 
 # Satisfaction surveys (DESIGN §9): sent this long after a ticket is solved.
 CSAT_DELAY_MINUTES = env_int("CSAT_DELAY_MINUTES", 60, minimum=0)

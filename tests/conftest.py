@@ -35,6 +35,32 @@ def _clear_cache():
     cache.clear()
 
 
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        (marker and marker.kwargs.get("transaction"))
+        or {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+
+
+@pytest.fixture(autouse=True)
+def _rows_migrations_make(request):
+    """A transactional test flushes every table when it ends, rows that data migrations
+    made included (the contact reasons), so the next one puts them back."""
+    if not _transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from tickets.models import ContactReason
+
+    migration = importlib.import_module("tickets.migrations.0004_channels_and_attachments")
+    for position, (slug, name) in enumerate(migration.REASONS):
+        ContactReason.objects.get_or_create(
+            slug=slug, defaults={"name": name, "position": position}
+        )
+
+
 @pytest.fixture
 def api_client():
     from rest_framework.test import APIClient

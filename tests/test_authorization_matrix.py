@@ -26,7 +26,8 @@ from sla.services import escalation_create_manual
 from tests.factories import QueueFactory, UserFactory, make_token
 from tests.sla.factories import CalendarFactory, EscalationRuleFactory, SlaPolicyFactory
 from tickets import services
-from tickets.models import QueueKind
+from tickets.attachments import attachment_add
+from tickets.models import QueueKind, Ticket
 
 ALL_ROLES = (Role.AGENT, Role.ENGINEER, Role.LEAD, Role.ADMIN)
 LEADS = (Role.LEAD, Role.ADMIN)
@@ -42,13 +43,16 @@ ROLE_SCOPES = {
 @dataclass(frozen=True)
 class Family:
     """Who may call a family of operations: roles for reads and writes, and the scope each
-    needs. `ticket_scoped`: a path's {id} is a ticket, judged by the visibility table."""
+    needs. `ticket_scoped`: a path's {id} is a ticket, judged by the visibility table.
+    `public_read`: anyone may read it without signing in (what they see is checked by the
+    family's own tests: tests/helpcenter/test_api.py); writes still answer 401."""
 
     read_roles: tuple
     write_roles: tuple
     read_scope: str = READ
     write_scope: str = WRITE
     ticket_scoped: bool = False
+    public_read: bool = False
 
 
 FAMILIES = [
@@ -57,8 +61,22 @@ FAMILIES = [
     (r"^/api/v1/escalations$", Family(ALL_ROLES, ())),
     (r"^/api/v1/(calendars|sla-policies|escalation-rules)(/|$)", Family(LEADS, LEADS, READ, ADMIN)),
     (r"^/api/v1/queues(/|$)", Family(ALL_ROLES, (Role.ADMIN,), READ, ADMIN)),
+    # Imported contact-rate denominators: configuration, so the admin scope (csat).
+    (r"^/api/v1/metrics/denominators$", Family((), LEADS, READ, ADMIN)),
     (r"^/api/v1/metrics/", Family(LEADS, ())),
+    (r"^/api/v1/csat$", Family(LEADS, ())),
     (r"^/api/v1/sla/preview$", Family(ALL_ROLES, ALL_ROLES, READ, READ)),
+    # The knowledge base: public articles for anyone; engineers read, never write.
+    (r"^/api/v1/articles(/|$)", Family(ALL_ROLES, (Role.AGENT, *LEADS), public_read=True)),
+    # {id} is an attachment; each fixture ticket has one (desk["attachments"]).
+    (r"^/api/v1/attachments/", Family(ALL_ROLES, (), ticket_scoped=True)),
+    # Recording a call: visibility applies to the ticket named in the body (tests/phone).
+    (r"^/api/v1/calls$", Family(ALL_ROLES, ALL_ROLES)),
+    # A mail provider's inbound route: the raw message, scope `email` (lead and admin tokens).
+    (r"^/api/v1/inbound/email$", Family((), LEADS, READ, Scope.EMAIL)),
+    # SQL analytics: leads and admins, scope analytics for reads and writes alike; {id} is
+    # the saved query desk["config"]["analytics"].
+    (r"^/api/v1/analytics/", Family(LEADS, LEADS, Scope.ANALYTICS, Scope.ANALYTICS)),
 ]
 
 
@@ -97,8 +115,9 @@ class Facts:
 
 
 @pytest.fixture
-def desk(db, monkeypatch):
+def desk(db, monkeypatch, settings, tmp_path):
     monkeypatch.setattr(TokenRateThrottle, "THROTTLE_RATES", {"token": "1000000/min"})
+    settings.MEDIA_ROOT = str(tmp_path)
     support = QueueFactory(slug="payments", kind=QueueKind.SUPPORT, is_default=True)
     engineering = QueueFactory(slug="eng-payments", kind=QueueKind.ENGINEERING)
     users = {role: UserFactory(username=f"{role}-1", role=role) for role in ALL_ROLES}
@@ -142,12 +161,36 @@ def desk(db, monkeypatch):
     tickets["notify_only"] = notified
 
     calendar = CalendarFactory()
+    from analytics.models import SavedQuery
+
     config = {
+        "analytics": SavedQuery.objects.create(name="matrix", sql="SELECT 1 AS one").pk,
         "calendars": calendar.pk,
         "sla-policies": SlaPolicyFactory(calendar=calendar).pk,
         "escalation-rules": rule.pk,
     }
-    return {"users": users, "tickets": tickets, "config": config, "queue": support.slug}
+    attachments = {
+        facts.id: attachment_add(
+            ticket=Ticket.objects.get(pk=facts.id), message=None, filename="a.txt", data=b"a"
+        ).pk
+        for facts in tickets.values()
+    }
+    return {
+        "users": users,
+        "tickets": tickets,
+        "config": config,
+        "queue": support.slug,
+        "attachments": attachments,
+        "article": _public_article(),
+    }
+
+
+def _public_article() -> str:
+    from helpcenter.services import article_create
+
+    return article_create(
+        author=None, title="Matrix", body="Public.", status="published", visibility="public"
+    ).slug
 
 
 def reads(role, user, facts: Facts) -> bool:
@@ -179,12 +222,21 @@ def write_level(role, user, facts: Facts) -> str:
 # no entry here is sent with {}: a refused caller must still get 403/404 (the rule is
 # checked first), an allowed one gets anything but 401/403/404.
 BODIES = {
+    "analytics_query": [({"sql": "SELECT 1 AS one"}, "all")],
+    "analytics_saved_queries_create": [({"name": "new", "sql": "SELECT 2 AS two"}, "all")],
     "tickets_partial_update": [({"tags": ["matrix"]}, "all")],
+    # bytes: sent as message/rfc822 (see call).
+    "inbound_email_create": [
+        (b"From: a@m.test\r\nTo: support@desk.localhost\r\nSubject: s\r\n\r\nhi\r\n", "all")
+    ],
     "tickets_messages_create": [
         ({"body": "internal", "public": False}, "notes"),
         ({"body": "public reply", "public": True}, "all"),
     ],
     # A new ticket must be one its creator may write: by queue kind.
+    "articles_create": [({"title": "Matrix", "body": "Text."}, "all")],
+    "articles_update": [({"title": "Matrix", "body": "Text."}, "all")],
+    "articles_partial_update": [({"title": "Matrix again"}, "all")],
     "tickets_create": [
         ({"subject": "s", "description": "d", "requester": {"email": "n@m.test"}}, "support"),
         (
@@ -209,10 +261,14 @@ def creates_in(role, kind: str) -> bool:
 def fill(path: str, desk, ticket_id: int | None = None, escalation_id: int | None = None) -> str:
     def value(match):
         name = match.group(1)
+        if path.startswith("/api/v1/attachments"):
+            return str(desk["attachments"][ticket_id])
         if path.startswith("/api/v1/tickets"):
             return str(ticket_id)
         if path.startswith("/api/v1/escalations"):
             return str(escalation_id)
+        if path.startswith("/api/v1/articles"):
+            return desk["article"]
         if name == "slug":
             return desk["queue"]
         resource = path.split("/")[3]
@@ -227,6 +283,8 @@ def call(client, method: str, url: str, body=None):
     """One request, rolled back: the desk stays the same for every caller."""
     with transaction.atomic():
         kwargs = {"format": "json"} if body is not None else {}
+        if isinstance(body, bytes):  # a raw e-mail for the inbound door
+            kwargs = {"content_type": "message/rfc822"}
         response = getattr(client, method.lower())(url, body, **kwargs)
         transaction.set_rollback(True)
     return response
@@ -286,9 +344,12 @@ def test_operation_follows_the_table(api_client, desk, method, path, operation):
         e.ticket_id: e.pk for e in Escalation.objects.order_by("pk")
     }  # one per escalated ticket in this desk
 
-    # Nobody signed in: 401 everywhere.
+    # Nobody signed in: 401 everywhere, but for reads of what is public by design.
     anonymous = call(api_client, method, fill(path, desk, tickets["support"].id, 1))
-    assert anonymous.status_code == 401, f"{operation} answered {anonymous.status_code} to nobody"
+    expected = 200 if family.public_read and not writing else 401
+    assert anonymous.status_code == expected, (
+        f"{operation} answered {anonymous.status_code} to nobody"
+    )
 
     for role in ALL_ROLES:
         user = desk["users"][role]
@@ -341,6 +402,8 @@ def _targets(path, family, tickets, escalations):
 
 def _assert_list_is_visible(response, role, user, tickets, context):
     """A list of tickets, or of things on tickets, shows only what the user may read."""
+    if not response.get("Content-Type", "").startswith("application/json"):
+        return  # a file (attachment download)
     if response.status_code != 200 or not isinstance(response.json(), dict):
         return
     results = response.json().get("results")

@@ -11,8 +11,12 @@ digits is an id, not a card.
 import re
 
 # A run of digit groups, each after one space or dash. Cards are looked for inside it, on
-# group boundaries: "4242 4242 4242 4242 12/26" holds a card and then a month.
-_RUN = re.compile(r"\d+(?:[ -]\d+)*")
+# group boundaries. Not a card: a run glued to a letter or an underscore (an identifier:
+# "req_4242...", "ch_3N..."); a run after "+" (an international phone number: "+55 11
+# 96123-4567" has 13 digits); a group of one or two digits followed by "/" (the month of an
+# expiry or a date: "4242 4242 4242 4242 12/26" is a card, then a month). ASCII digits only:
+# other scripts' digits are not card numbers.
+_RUN = re.compile(r"(?<![A-Za-z0-9_+])[0-9]+(?:[ -](?:[0-9]{3,}|[0-9]{1,2}(?!/))(?![0-9]))*")
 _SEPARATOR = re.compile(r"[ -]")
 
 

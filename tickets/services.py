@@ -756,6 +756,24 @@ def ticket_update(
     return ticket
 
 
+@transaction.atomic
+def ticket_add_cc(
+    *, ticket_id: int, actor: User | None, addresses: Sequence[str], at: datetime | None = None
+) -> Ticket:
+    """Copy more people on the conversation (e-mail CCs, DESIGN §8): a `cc_changed` event
+    when the list grows. Moves no timer, so the ticket is not marked stale."""
+    ticket = _lock(ticket_id)
+    at = at or timezone.now()
+    clean = _clean_cc([*ticket.cc, *addresses], ticket.requester.email)
+    if clean != ticket.cc:
+        _event(ticket, EventType.CC_CHANGED, at, actor, cc=clean, previous=ticket.cc)
+        ticket.cc = clean
+        ticket.version += 1
+        ticket.updated_at = max(ticket.updated_at, at)
+        ticket.save(update_fields=["cc", "version", "updated_at"])
+    return ticket
+
+
 def ticket_record_event(
     *, ticket: Ticket, type_: str, at: datetime, actor: User | None = None, **data: Any
 ) -> None:

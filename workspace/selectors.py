@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from sla.models import Escalation, Notification, SlaTimer
 from sla.visibility import acknowledgeable
-from tickets.models import UNSOLVED_STATUSES, Queue, QueueKind, Ticket, TicketEvent
+from tickets.models import UNSOLVED_STATUSES, ContactReason, Queue, QueueKind, Ticket, TicketEvent
 from tickets.visibility import visible_tickets
 
 PAGE_SIZE = 50
@@ -27,6 +27,11 @@ def visible_queue_kinds(user: User) -> tuple[str, ...]:
 
 def visible_queues(user: User) -> QuerySet[Queue]:
     return Queue.objects.filter(kind__in=visible_queue_kinds(user)).order_by("kind", "name")
+
+
+def contact_reasons() -> QuerySet[ContactReason]:
+    """The queue filter's choices: every reason, retired ones too (old tickets keep them)."""
+    return ContactReason.objects.order_by("-active", "position", "name")
 
 
 def queue_for(user: User, slug: str) -> Queue:
@@ -109,7 +114,8 @@ def ticket_page_queryset() -> QuerySet[Ticket]:
 
 
 def conversation(ticket: Ticket):
-    return ticket.messages.select_related("author").order_by("created_at", "id")
+    # email_meta: the e-mail side of a message (mail app), for its delivery status.
+    return ticket.messages.select_related("author", "email_meta").order_by("created_at", "id")
 
 
 def history(ticket: Ticket):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("tickets/<int:pk>/reply/", views.ticket_reply, name="ticket-reply"),
     path("tickets/<int:pk>/update/", views.ticket_update, name="ticket-update"),
     path("tickets/<int:pk>/escalate/", views.ticket_escalate, name="ticket-escalate"),
+    path("tickets/<int:pk>/merge/", views.ticket_merge, name="ticket-merge"),
     path("tickets/<int:pk>/macros/<int:macro_id>/", views.macro_text, name="macro-text"),
     path("escalations/", views.escalations, name="escalations"),
     path(

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -17,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework import serializers
 
+from mail import selectors as mail_selectors
 from sla import selectors as sla_selectors
 from sla import services as sla_services
 from sla.visibility import acknowledgeable
@@ -24,6 +26,8 @@ from support_desk.errors import ApplicationError, NotFound, PreconditionFailed
 from tickets import services as ticket_services
 from tickets import visibility
 from tickets.api.filters import TicketFilter
+from tickets.attachments import attachment_add, attachment_check_size, attachment_filename
+from tickets.merging import ticket_merge as merge_tickets
 from tickets.models import Priority, Status, Ticket
 from tickets.visibility import Access
 
@@ -81,6 +85,7 @@ def _queue_page(request, *, base, title: str, queue=None, search_page: bool = Fa
         "statuses": Status.choices,
         "priorities": Priority.choices,
         "sla_states": [("breached", "Breached"), ("at_risk", "At risk"), ("active", "Running")],
+        "contact_reasons": selectors.contact_reasons(),
         "selected": request.GET,
         "assignees": _assignees(),
     }
@@ -148,7 +153,11 @@ def _ticket_context(request, ticket: Ticket, **overrides) -> dict:
     initial = _initial(ticket)
     context = {
         "ticket": ticket,
-        "conversation": selectors.conversation(ticket),
+        # Each message's files and phone call (tickets.attachments, phone), two queries.
+        "conversation": selectors.conversation(ticket).prefetch_related(
+            "attachments", "call__agent"
+        ),
+        "opening_email": mail_selectors.first_inbound(ticket.pk),
         "history": selectors.history(ticket),
         "timers": sla_selectors.ticket_sla_explained(ticket),
         "escalations": selectors.ticket_escalations(ticket),
@@ -224,15 +233,27 @@ def ticket_reply(request, pk: int):
         visibility.require(request.user, ticket, need)
     except visibility.Forbidden as error:
         raise PermissionDenied(error.message) from None
+    files = request.FILES.getlist("attachments")
     try:
-        ticket_services.ticket_add_message(
-            ticket_id=pk,
-            actor=request.user,
-            body=data["body"],
-            public=data["public"],
-            then_status=data["then_status"] or None,
-            expected_version=data["version"],
-        )
+        for upload in files:
+            attachment_check_size(upload.size, filename=attachment_filename(upload.name))
+        with transaction.atomic():
+            message = ticket_services.ticket_add_message(
+                ticket_id=pk,
+                actor=request.user,
+                body=data["body"],
+                public=data["public"],
+                then_status=data["then_status"] or None,
+                expected_version=data["version"],
+            )
+            for upload in files:
+                attachment_add(
+                    ticket=ticket,
+                    message=message,
+                    filename=upload.name,
+                    content_type=upload.content_type,
+                    file=upload,
+                )
     except PreconditionFailed:
         return _stale(request, pk, form, "reply_form")
     except ApplicationError as error:
@@ -293,6 +314,29 @@ def ticket_escalate(request, pk: int):
         return _render_ticket(request, pk, escalate_form=form)
     messages.success(request, f"Escalated to {data['to_queue'].name}.")
     return _render_ticket(request, pk)
+
+
+@login_required
+@require_POST
+def ticket_merge(request, pk: int):
+    """Merge this ticket (a duplicate) into the ticket numbered in `into`."""
+    _ticket_for(request, pk)
+    raw = request.POST.get("into", "").strip().lstrip("#")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        messages.error(request, "Merge: give the number of the ticket to merge into.")
+        return redirect("ticket", pk=pk)
+    try:
+        target = merge_tickets(source_id=pk, target_id=int(raw), actor=request.user)
+    except visibility.Forbidden as error:
+        if error.param != "into":  # this ticket itself: the page's own rule
+            raise PermissionDenied(error.message) from None
+        messages.error(request, f"Merge: #{raw}: {error.message}")
+        return redirect("ticket", pk=pk)
+    except ApplicationError as error:
+        messages.error(request, f"Merge: {error.message}")
+        return redirect("ticket", pk=pk)
+    messages.success(request, f"#{pk} was merged into this ticket.")
+    return redirect("ticket", pk=target.pk)
 
 
 @login_required

@@ -1,3 +1,10 @@
 """The helpcenter API under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("articles", views.ArticleList.as_view(), name="article-list"),
+    path("articles/<slug:slug>", views.ArticleDetail.as_view(), name="article-detail"),
+]

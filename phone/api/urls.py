@@ -1,3 +1,7 @@
 """The phone API under /api/v1/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("calls", views.CallList.as_view(), name="call-list")]

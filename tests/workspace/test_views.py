@@ -352,3 +352,11 @@ def test_engineers_see_only_escalations_sent_to_engineering(client, payments, en
     html = client.get("/escalations/").content.decode()
     assert f'data-ticket-id="{to_engineering.pk}"' in html
     assert f'data-ticket-id="{notify_only.pk}"' not in html
+
+
+def test_a_reply_whose_author_was_deleted_still_renders(client, agent, payments):
+    ticket = new_ticket(payments)
+    tickets.ticket_add_message(ticket_id=ticket.pk, actor=None, body="Imported reply")
+    response = client.get(f"/tickets/{ticket.pk}/")
+    assert response.status_code == 200
+    assert "Imported reply" in response.content.decode()

@@ -79,6 +79,14 @@ class _StrictString:
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError("Expected a string.", code="invalid_type")
+        # The documented maxLength holds for the string as sent: DRF would measure it only
+        # after trimming surrounding whitespace.
+        max_length = getattr(self, "max_length", None)
+        if max_length is not None and len(data) > max_length:
+            raise serializers.ValidationError(
+                f"Ensure this field has no more than {max_length} characters.",
+                code="max_length",
+            )
         return super().to_internal_value(data)
 
 

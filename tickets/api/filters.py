@@ -54,6 +54,9 @@ class TicketFilter(django_filters.FilterSet):
         method="filter_organization", help_text="external_id or id"
     )
     tag = django_filters.CharFilter(method="filter_tag")
+    contact_reason = django_filters.CharFilter(
+        method="filter_contact_reason", help_text='a contact reason slug; "none": without one'
+    )
     sla = django_filters.ChoiceFilter(
         choices=SLA_STATES, method="filter_sla", error_messages=_invalid("SLA state", SLA_STATES)
     )
@@ -81,6 +84,11 @@ class TicketFilter(django_filters.FilterSet):
         if value.isdigit():
             match |= Q(organization_id=int(value))
         return qs.filter(match)
+
+    def filter_contact_reason(self, qs, name, value):
+        if value.lower() == "none":
+            return qs.filter(contact_reason__isnull=True)
+        return qs.filter(contact_reason__slug=value)
 
     def filter_tag(self, qs, name, value):
         return qs.filter(tags__contains=[value.strip().lower()])

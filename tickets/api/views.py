@@ -2,21 +2,26 @@
 
 from datetime import UTC, datetime
 
+from django.db import transaction
 from django.db.models import DateTimeField, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Scope
 from accounts.permissions import IsAdminOrReadOnly, TicketScopes, token_has
 from support_desk.errors import InvalidRequest
+from support_desk.parsers import StrictJSONParser
 from tickets import services
 from tickets.api.extensions import message_prefetches
+from tickets.attachments import attachment_add
+from tickets.merging import ticket_merge
 from tickets.models import Queue
 from tickets.selectors import ticket_queryset
 from tickets.visibility import (
@@ -28,6 +33,8 @@ from tickets.visibility import (
     visible_tickets,
 )
 
+from .attachment_views import MessageMultipartSerializer, is_multipart, multipart_message_data
+from .fields import StrictIntegerField, StrictSerializerMixin
 from .filters import TicketFilter
 from .idempotency import check_key, replay, request_fingerprint
 from .pagination import paginate, paginated
@@ -113,6 +120,9 @@ class TicketList(APIView):
             OpenApiParameter("assignee", OpenApiTypes.STR),
             OpenApiParameter("organization", OpenApiTypes.STR),
             OpenApiParameter("tag", OpenApiTypes.STR),
+            OpenApiParameter(
+                "contact_reason", OpenApiTypes.STR, description='a reason\'s slug, or "none"'
+            ),
             OpenApiParameter("sla", OpenApiTypes.STR, enum=["breached", "at_risk", "active"]),
             OpenApiParameter("created_after", OpenApiTypes.DATETIME),
             OpenApiParameter("created_before", OpenApiTypes.DATETIME),
@@ -257,6 +267,7 @@ class TicketDetail(APIView):
 
 class TicketMessages(APIView):
     permission_classes = [TicketScopes]
+    parser_classes = [StrictJSONParser, MultiPartParser]
 
     @extend_schema(
         operation_id="tickets_messages_list",
@@ -273,26 +284,67 @@ class TicketMessages(APIView):
 
     @extend_schema(
         operation_id="tickets_messages_create",
-        request=MessageCreateSerializer,
+        request={
+            "application/json": MessageCreateSerializer,
+            "multipart/form-data": MessageMultipartSerializer,
+        },
         responses={201: MessageSerializer, 409: OpenApiResponse(description="conflict"), **ERRORS},
     )
     def post(self, request, pk: int):
         ticket = ticket_for(request.user, pk)
-        serializer = MessageCreateSerializer(data=request.data)
+        # JSON, or multipart/form-data with files under `attachments` (DESIGN §8).
+        fields, files = multipart_message_data(request) if is_multipart(request) else (None, [])
+        serializer = MessageCreateSerializer(data=request.data if fields is None else fields)
         serializer.is_valid(raise_exception=True)
-        _check_import(request, request.data)
+        _check_import(request, serializer.initial_data)
         data = serializer.validated_data
         is_note = not data["public"] and data["author_type"] == "agent"
         require(request.user, ticket, Access.NOTE if is_note else Access.WRITE)
-        message = services.ticket_add_message(
-            ticket_id=pk,
-            actor=request.user,
-            body=data["body"],
-            public=data["public"],
-            author_type=data["author_type"],
-            created_at=data.get("created_at"),
-        )
+        with transaction.atomic():
+            message = services.ticket_add_message(
+                ticket_id=pk,
+                actor=request.user,
+                body=data["body"],
+                public=data["public"],
+                author_type=data["author_type"],
+                created_at=data.get("created_at"),
+            )
+            for upload in files:
+                attachment_add(
+                    ticket=ticket,
+                    message=message,
+                    filename=upload.name,
+                    content_type=upload.content_type,
+                    file=upload,
+                )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class TicketMergeSerializer(StrictSerializerMixin, serializers.Serializer):
+    into = StrictIntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The ticket to merge this one into."
+    )
+
+
+class TicketMerge(APIView):
+    """POST /api/v1/tickets/{id}/merge {"into": <id>}: this ticket (a duplicate) is closed
+    into the other, which gets its messages, attachments and CCs (tickets/merging.py)."""
+
+    permission_classes = [TicketScopes]
+
+    @extend_schema(
+        operation_id="tickets_merge",
+        request=TicketMergeSerializer,
+        responses={200: TicketSerializer, 409: OpenApiResponse(description="conflict"), **ERRORS},
+    )
+    def post(self, request, pk: int):
+        ticket_for(request.user, pk, need=Access.WRITE)
+        serializer = TicketMergeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        target = ticket_merge(
+            source_id=pk, target_id=serializer.validated_data["into"], actor=request.user
+        )
+        return _ticket_response(target.pk)
 
 
 class TicketEvents(APIView):

@@ -17,7 +17,7 @@ from tickets.demo_content import (
     ORGANISATIONS,
     SCENARIOS,
 )
-from tickets.models import AuthorType, Priority, Queue, QueueKind, Status, Ticket
+from tickets.models import AuthorType, ContactReason, Priority, Queue, QueueKind, Status, Ticket
 
 QUEUES = [
     ("payments", "Payments", QueueKind.SUPPORT, True),
@@ -37,6 +37,15 @@ USERS = [
     ("maria", Role.AGENT, "Maria", "Costa", "Europe/Lisbon"),
     ("sam", Role.AGENT, "Sam", "Patel", "Europe/London"),
 ]
+
+# The contact reason a demo ticket was opened with (DESIGN §9), by tag first, then by queue.
+REASON_BY_TAG = {"verification": "account"}
+REASON_BY_QUEUE = {
+    "payouts": "payouts",
+    "disputes": "disputes",
+    "api-integrations": "api-errors",
+    "payments": "card-payments",
+}
 
 PRIORITY_WEIGHTS = [
     (Priority.LOW, 2),
@@ -74,7 +83,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             queues = self._queues()
             users = self._users()
-            for module, function in (("sla.demo", "seed_sla"), ("workspace.demo", "seed_macros")):
+            for module, function in (
+                ("sla.demo", "seed_sla"),
+                ("workspace.demo", "seed_macros"),
+                ("analytics.demo", "seed_saved_queries"),
+                ("helpcenter.demo", "seed_helpcenter"),
+            ):
                 self._optional(module, function)
         agents = [u for u in users if u.role in (Role.AGENT, Role.LEAD)]
         # The SLA history is processed as the sweeper of a running desk did, moment by
@@ -91,6 +105,8 @@ class Command(BaseCommand):
         if acknowledge is not None:
             acknowledge(rng=sweeps, older_than=timedelta(hours=2))
         self._optional("sla.demo", "recompute_all")
+        # Survey answers on the solved tickets and contact-rate denominators (DESIGN §9).
+        self._optional("csat.demo", "seed_csat")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo desk ready: {tickets} tickets. Log in as admin, lead, agent or engineer "
@@ -147,6 +163,13 @@ class Command(BaseCommand):
             users.append(user)
         return users
 
+    def _reason(self, scenario: dict) -> ContactReason | None:
+        if not hasattr(self, "_reasons"):
+            self._reasons = {r.slug: r for r in ContactReason.objects.all()}
+        tagged = [REASON_BY_TAG[t] for t in scenario["tags"] if t in REASON_BY_TAG]
+        slug = tagged[0] if tagged else REASON_BY_QUEUE.get(scenario["queue"], "other")
+        return self._reasons.get(slug)
+
     def _ticket(self, rng: random.Random, queues: dict[str, Queue], agents: list[User]) -> Ticket:
         now = timezone.now()
         scenario = rng.choice(SCENARIOS)
@@ -179,6 +202,7 @@ class Command(BaseCommand):
             channel=rng.choice(["email", "email", "web", "api", "phone", "chat"]),
             queue=queues[scenario["queue"]],
             tags=scenario["tags"],
+            contact_reason=self._reason(scenario),
             created_at=at,
         )
         agent = rng.choice(agents)
