@@ -9,7 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Func, Q
@@ -80,7 +80,6 @@ class Article(models.Model):
         ordering = ["title"]
         indexes = [
             GinIndex(fields=["document"], name="article_document"),
-            GinIndex(OpClass("title", name="gin_trgm_ops"), name="article_title_trgm"),
             # What the public sees, newest first (the help center's front page).
             models.Index(
                 fields=["-updated_at"],

@@ -8,9 +8,7 @@ from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
     SearchRank,
-    TrigramWordSimilarity,
 )
-from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -20,10 +18,13 @@ from django.utils.safestring import SafeString, mark_safe
 from accounts.models import User
 
 from .models import SEARCH_CONFIG, Article, ArticleStatus, ArticleView, FormVisit, Visibility
+from .typos import word_similarity
 
 # A typo is forgiven when the query shares this much of a title word's trigrams
 # ("payuot" ~ "payout" is 0.43; unrelated words are near 0).
 TRIGRAM_THRESHOLD = 0.35
+# The most published articles the typo fallback compares (newest first beyond that).
+TYPO_MAX_ARTICLES = 5000
 DEFLECTION_WINDOW = timedelta(hours=24)
 MAX_QUERY_CHARS = 200
 
@@ -113,22 +114,20 @@ def article_search(
 
 
 def _typo_search(text: str, *, base: QuerySet[Article], limit: int) -> list[Hit]:
-    """Titles whose words resemble the query's, through the title's trigram index (the
-    `%>` operator uses pg_trgm.word_similarity_threshold, set for this query only)."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                [str(TRIGRAM_THRESHOLD)],
-            )
-        qs = (
-            base.filter(title__trigram_word_similar=text)
-            .annotate(rank=TrigramWordSimilarity(text, "title"))
-            .select_related("category")
-            .order_by("-rank", "title", "id")
-        )
-        found = list(qs[:limit])
-    return [Hit(a, _highlight(_lead(a.body)), a.rank, typo_match=True) for a in found]
+    """Titles whose words resemble the query's (helpcenter/typos.py). Only reached when
+    full-text search found nothing; a help center's titles are few enough to compare here."""
+    titles = base.order_by("-updated_at").values_list("id", "title")[:TYPO_MAX_ARTICLES]
+    scored = sorted(
+        ((word_similarity(text, title), title, pk) for pk, title in titles),
+        key=lambda row: (-row[0], row[1], row[2]),
+    )
+    best = [(rank, pk) for rank, _, pk in scored if rank >= TRIGRAM_THRESHOLD][:limit]
+    found = base.select_related("category").in_bulk([pk for _, pk in best])
+    return [
+        Hit(found[pk], _highlight(_lead(found[pk].body)), rank, typo_match=True)
+        for rank, pk in best
+        if pk in found
+    ]
 
 
 def _lead(body: str, words: int = 30) -> str:

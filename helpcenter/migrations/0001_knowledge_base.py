@@ -7,7 +7,6 @@ import django.db.models.deletion
 import helpcenter.models
 import uuid
 from django.conf import settings
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 
@@ -21,9 +20,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        # The trigram fallback of the search (typos) needs pg_trgm; CREATE EXTENSION IF NOT
-        # EXISTS, so a database where a DBA installed it already is fine.
-        TrigramExtension(),
         # array_to_string is STABLE; the generated search document needs an IMMUTABLE
         # expression (tags are plain text, no locale-dependent output).
         migrations.RunSQL(
@@ -108,10 +104,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='article',
             index=django.contrib.postgres.indexes.GinIndex(fields=['document'], name='article_document'),
-        ),
-        migrations.AddIndex(
-            model_name='article',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('title', name='gin_trgm_ops'), name='article_title_trgm'),
         ),
         migrations.AddIndex(
             model_name='article',
