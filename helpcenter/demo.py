@@ -151,10 +151,11 @@ ARTICLES = [
         "api",
         "Test mode and test cards",
         ["test mode", "sandbox", "test cards"],
-        "Test mode uses `sk_test_` keys and moves no money. Use card `4242 4242 4242 4242` "
-        "with any future date and CVC for a successful payment, `4000 0000 0000 0002` for a "
-        "decline and `4000 0027 6000 3184` to trigger 3-D Secure. Objects created in test "
-        "mode never appear in live mode.",
+        "Test mode uses `sk_test_` keys and moves no money. The test cards are listed in "
+        "the dashboard under Developers → Test cards: the one ending 4242 always succeeds, "
+        "the one ending 0002 is declined and the one ending 3184 asks for 3-D Secure, each "
+        "with any future date and CVC. Objects created in test mode never appear in live "
+        "mode.",
     ),
     (
         "rotating-api-keys",

@@ -68,12 +68,28 @@ def main() -> int:
         return 1
 
     started = services.up()  # only these are stopped at the end, not ones already running
+    try:
+        return serve(args.port, smtp_port, args.web_workers)
+    except KeyboardInterrupt:
+        return 0
+    except subprocess.CalledProcessError as error:
+        print(f"`{' '.join(error.cmd[1:])}` failed (exit {error.returncode}); stopping.",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    finally:
+        # Also when a step before the servers failed: nothing embedded is left running.
+        if os.environ.get("KEEP_SERVICES") != "1":
+            services.down(only=started)
+
+
+def serve(port: int, smtp_port: int, web_workers: int) -> int:
+    """Migrate, seed once, then run the processes until one exits or Ctrl-C."""
     for line in services.ENV_FILE.read_text().splitlines():
         name, sep, value = line.partition("=")
         if sep and not line.startswith("#"):
             os.environ.setdefault(name, value)
     os.environ.setdefault("PYTHONWARNINGS", "ignore::RuntimeWarning")
-    os.environ.setdefault("DESK_BASE_URL", f"http://127.0.0.1:{args.port}")
+    os.environ.setdefault("DESK_BASE_URL", f"http://127.0.0.1:{port}")
     manage("migrate", "--noinput")
     # The read-only SQL role and views (DESIGN §10); where the database user may not create
     # roles it says why, and the desk still starts (the console then says so too).
@@ -85,8 +101,8 @@ def main() -> int:
     commands = {
         "web": [
             PY, "-m", "gunicorn", "support_desk.wsgi", "-c", "support_desk/gunicorn.conf.py",
-            "--bind", f"127.0.0.1:{args.port}",
-            "--workers", str(args.web_workers),
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(web_workers),
             "--access-logfile", "-",
         ],
         # Warnings only: the sweep runs every second and would flood the terminal at INFO.
@@ -104,7 +120,7 @@ def main() -> int:
     try:
         for name, command in commands.items():
             procs[name] = subprocess.Popen(command, cwd=ROOT)
-        url = f"http://127.0.0.1:{args.port}/"
+        url = f"http://127.0.0.1:{port}/"
         if wait_healthy(url + "healthz"):
             print(
                 f"\n  Support Desk is running at {url}\n"
@@ -121,12 +137,8 @@ def main() -> int:
         dead = [n for n, p in procs.items() if p.poll() is not None]
         print(f"{', '.join(dead)} exited; stopping the rest.", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        return 0
     finally:
         stop(procs)
-        if os.environ.get("KEEP_SERVICES") != "1":
-            services.down(only=started)
 
 
 def stop(procs: dict[str, subprocess.Popen]) -> None:
