@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from tickets.masking import mask_card_numbers
 from support_desk.errors import Conflict, InvalidRequest
+from tickets.masking import mask_card_numbers
 
 from .models import (
     Article,

@@ -210,6 +210,13 @@ def test_self_service_journey(live_server, new_page, settings, sign_in_link_sent
     shot(agent, "08-workspace-solved")
     assert Ticket.objects.get(pk=ticket.pk).status == Status.SOLVED
 
+    # The customer sees the answer from "Support", no agent's name or address.
+    pat.goto(base + f"/help/tickets/{ticket.pk}/")
+    expect(pat.locator(".portal-status")).to_have_text("Solved")
+    expect(pat.locator(".portal-conversation li.agent")).to_contain_text("Support")
+    expect(pat.locator("main")).not_to_contain_text("ann@desk.test")
+    shot(pat, "08b-portal-solved")
+
     # 5. The survey is due at once (CSAT_DELAY_MINUTES=0); the beat sweep's work sends it.
     assert surveys.surveys_send_due() == 1
     survey_mail = [m for m in mail.outbox if m.subject.startswith("How did we do?")][-1]
