@@ -61,26 +61,32 @@ def _figures_fields() -> dict:
     }
 
 
-_RESPONSE = inline_serializer(
-    "SlaMetrics",
-    {
-        "from": serializers.DateTimeField(),
-        "to": serializers.DateTimeField(),
-        "group_by": serializers.CharField(allow_null=True),
-        "total": inline_serializer("SlaFigures", _figures_fields()),
-        "groups": inline_serializer(
-            "SlaGroup",
-            {
-                "key": serializers.JSONField(
-                    help_text="Day (YYYY-MM-DD), queue slug, priority, tier (null: no "
-                    "organisation), policy id or metric."
-                ),
-                "label": serializers.CharField(),
-                **_figures_fields(),
-            },
-            many=True,
-        ),
-    },
+def _metrics_response(name: str, fields: dict, key_help: str):
+    """The documented shape of a metrics response: {from, to, group_by, total, groups}."""
+    return inline_serializer(
+        f"{name}Metrics",
+        {
+            "from": serializers.DateTimeField(),
+            "to": serializers.DateTimeField(),
+            "group_by": serializers.CharField(allow_null=True),
+            "total": inline_serializer(f"{name}Figures", fields),
+            "groups": inline_serializer(
+                f"{name}Group",
+                {
+                    "key": serializers.JSONField(help_text=key_help),
+                    "label": serializers.CharField(),
+                    **fields,
+                },
+                many=True,
+            ),
+        },
+    )
+
+
+_RESPONSE = _metrics_response(
+    "Sla",
+    _figures_fields(),
+    "Day (YYYY-MM-DD), queue slug, priority, tier (null: no organisation), policy id or metric.",
 )
 
 
@@ -134,26 +140,11 @@ def _support_fields() -> dict:
     }
 
 
-_SUPPORT_RESPONSE = inline_serializer(
-    "SupportMetrics",
-    {
-        "from": serializers.DateTimeField(),
-        "to": serializers.DateTimeField(),
-        "group_by": serializers.CharField(allow_null=True),
-        "total": inline_serializer("SupportFigures", _support_fields()),
-        "groups": inline_serializer(
-            "SupportGroup",
-            {
-                "key": serializers.JSONField(
-                    help_text="Day (YYYY-MM-DD), contact reason slug, tier, queue slug or "
-                    "agent username; null: none (no reason, no organisation, unassigned)."
-                ),
-                "label": serializers.CharField(),
-                **_support_fields(),
-            },
-            many=True,
-        ),
-    },
+_SUPPORT_RESPONSE = _metrics_response(
+    "Support",
+    _support_fields(),
+    "Day (YYYY-MM-DD), contact reason slug, tier, queue slug or agent username; null: none "
+    "(no reason, no organisation, unassigned).",
 )
 
 

@@ -116,14 +116,10 @@ def test_rate_limit_per_person(lead, monkeypatch):
 
 def test_one_running_query_per_person(lead, admin_user):
     """The advisory lock another web process would hold while this person's query runs."""
-    owner = connection.settings_dict
-    with psycopg.connect(
-        dbname=owner["NAME"],
-        user=owner["USER"],
-        host=owner["HOST"] or None,
-        port=owner["PORT"] or None,
-        autocommit=True,
-    ) as other:
+    # As Django connects (the embedded server's socket directory comes from its options).
+    params = connection.get_connection_params()
+    owner = {k: params[k] for k in ("dbname", "user", "host", "port", "password") if k in params}
+    with psycopg.connect(**owner, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s, %s)", [services._LOCK_CLASS, lead.pk])
         with pytest.raises(services.TooManyQueries, match="already have"):
             services.query_run(user=lead, sql="SELECT 1")
