@@ -1,3 +1,9 @@
 """The mail pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("tickets/<int:pk>/mail/resume/", views.resume_mail, name="mail-resume"),
+]

@@ -65,6 +65,14 @@ def ticket_merge(*, source_id: int, target_id: int, actor: User) -> Ticket:
             f"#{target.pk} was merged into #{target.merged_into_id}; merge into that one.",
             param="into",
         )
+    if not _same_customer(source, target):
+        # The target's requester would read the other customer's messages (and the portal
+        # would show them): threads never cross customers.
+        raise MergeRefused(
+            f"#{source.pk} and #{target.pk} are from different customers (neither the same "
+            "requester nor the same organisation); only one customer's tickets merge.",
+            param="into",
+        )
     if source.status == Status.CLOSED:
         raise MergeRefused(f"#{source.pk} is closed.")
     if target.status == Status.CLOSED:
@@ -86,6 +94,13 @@ def ticket_merge(*, source_id: int, target_id: int, actor: User) -> Ticket:
     source.merged_into = target
     _touch(source, now, ["status", "solved_at", "merged_into"])
     return target
+
+
+def _same_customer(source: Ticket, target: Ticket) -> bool:
+    if source.requester_id == target.requester_id:
+        return True
+    org = source.requester.organization_id
+    return org is not None and org == target.requester.organization_id
 
 
 def _replay_message_events(source: Ticket, target: Ticket, message_ids: list[int]) -> None:

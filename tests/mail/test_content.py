@@ -115,3 +115,19 @@ def test_a_nul_character_does_not_make_the_message_fail():
     inbound = deliver(message)
     assert inbound.status == InboundStatus.PROCESSED, inbound.error
     assert inbound.ticket.description == "ab"
+
+
+def test_the_first_emails_files_are_listed_on_the_ticket_and_downloadable(client):
+    from accounts.models import Role
+    from tests.factories import UserFactory
+
+    ticket = deliver(_card_mail()).ticket
+    client.force_login(UserFactory(role=Role.AGENT))
+    files = client.get(f"/api/v1/tickets/{ticket.pk}").json()["attachments"]
+    names = sorted(f["filename"] for f in files)
+    assert names == ["logo.png", "statement 424242******4242.pdf"]
+    pdf = next(f for f in files if f["filename"].endswith(".pdf"))
+    download = client.get(pdf["url"])
+    assert download.status_code == 200
+    body = b"".join(download.streaming_content) if download.streaming else download.content
+    assert body == b"%PDF-1.4 statement"

@@ -29,6 +29,8 @@ from tickets.models import (
 from tickets.visibility import Forbidden
 
 T0 = timezone.now().replace(microsecond=0) - timedelta(hours=3)
+# Two colleagues at one merchant: their tickets may merge (another customer's may not).
+X_LTD = {"name": "X Ltd", "external_id": "x-ltd"}
 
 
 @pytest.fixture
@@ -44,6 +46,7 @@ def desk(db, settings, tmp_path):
             subject="Payout late",
             description="Where is it?",
             requester_email="a@x.test",
+            organization=X_LTD,
         )
     with time_machine.travel(T0 + timedelta(minutes=10), tick=False):
         services.ticket_add_message(ticket_id=target.pk, actor=agent, body="Looking")
@@ -54,6 +57,7 @@ def desk(db, settings, tmp_path):
             description="Still no payout",
             requester_email="b@x.test",
             cc=["boss@x.test"],
+            organization=X_LTD,
         )
     with time_machine.travel(T0 + timedelta(minutes=30), tick=False):
         customer = services.ticket_add_message(
@@ -145,9 +149,17 @@ def test_refusals(desk):
     with pytest.raises(Exception, match="closed") as closed:
         ticket_merge(source_id=source.pk, target_id=target.pk, actor=agent)
     assert closed.value.param == "into"
-    other = services.ticket_create(
-        actor=None, subject="Other", description="d", requester_email="c@x.test"
+    stranger = services.ticket_create(
+        actor=None, subject="Mine", description="d", requester_email="s@elsewhere.test"
     )
+    with pytest.raises(Exception, match="different customers") as crossing:
+        ticket_merge(source_id=source.pk, target_id=stranger.pk, actor=agent)
+    assert crossing.value.param == "into"
+    assert Message.objects.filter(ticket=stranger).count() == 0
+    other = services.ticket_create(
+        actor=None, subject="Other", description="d", requester_email="c@x.test",
+        organization=X_LTD,
+    )  # fmt: skip
     ticket_merge(source_id=source.pk, target_id=other.pk, actor=agent)
     with pytest.raises(Exception, match="already merged"):
         ticket_merge(source_id=source.pk, target_id=other.pk, actor=agent)

@@ -159,6 +159,17 @@ class TicketEscalationSerializer(serializers.Serializer):
     acknowledged_by = serializers.CharField(allow_null=True)
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        return f"/api/v1/attachments/{attachment.pk}"
+
+
 class TicketSerializer(serializers.ModelSerializer):
     queue = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -167,6 +178,7 @@ class TicketSerializer(serializers.ModelSerializer):
     contact_reason = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
+    attachments = serializers.SerializerMethodField()
     sla = serializers.SerializerMethodField()
     escalations = serializers.SerializerMethodField()
 
@@ -186,6 +198,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "tags",
             "cc",
             "contact_reason",
+            "attachments",
             "external_id",
             "created_at",
             "updated_at",
@@ -193,6 +206,14 @@ class TicketSerializer(serializers.ModelSerializer):
             "sla",
             "escalations",
         ]
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, ticket: Ticket) -> list:
+        """Files that came with the description (the first e-mail, the contact form)."""
+        files = getattr(ticket, "own_files", None)
+        if files is None:
+            files = ticket.attachments.filter(message=None)
+        return AttachmentSerializer(files, many=True).data
 
     @extend_schema_field(TicketSlaTimerSerializer(many=True))
     def get_sla(self, ticket: Ticket) -> list:
@@ -203,17 +224,6 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_escalations(self, ticket: Ticket) -> list:
         field = ticket_field("escalations")
         return field.represent(ticket) if field else []
-
-
-class AttachmentSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Attachment
-        fields = ["id", "filename", "content_type", "size", "url"]
-
-    def get_url(self, attachment: Attachment) -> str:
-        return f"/api/v1/attachments/{attachment.pk}"
 
 
 class MessageEmailSerializer(serializers.Serializer):
@@ -304,8 +314,11 @@ class QueueSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
 
 class _NewTicketSerializer(TicketSerializer):
-    # A ticket just created has no timers or escalations yet (the sla app computes them
-    # after commit), so those lists are empty without asking it.
+    # A ticket just created has no timers, escalations or files yet (the sla app computes
+    # timers after commit), so those lists are empty without asking.
+    def get_attachments(self, ticket: Ticket) -> list:
+        return []
+
     def get_sla(self, ticket: Ticket) -> list:
         return []
 
