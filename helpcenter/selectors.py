@@ -214,7 +214,9 @@ def self_service_figures_by_day(
         rows = (
             qs.annotate(day=TruncDate(column, tzinfo=UTC))
             .values("day")
-            .annotate(n=Count("pk"))
+            # count(*), not count(id): tickets per day is then an index-only scan of the
+            # contacts index (csat_ticket_contacts), which holds no id.
+            .annotate(n=Count("*"))
             .values_list("day", "n")
         )
         return dict(rows)

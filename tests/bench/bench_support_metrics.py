@@ -100,15 +100,17 @@ def _setup(n_tickets: int, n_responses: int) -> None:
         """
         INSERT INTO csat_survey (ticket_id, solve_event_id, solved_at, agent_id, requester_email,
             token_hash, status, created_at, send_after, sent_at, responded_at, rating, comment,
-            send_attempts)
+            send_attempts, queue_id_at_solve, contact_reason_id_at_solve, tier_at_solve,
+            priority_at_solve, channel_at_solve)
         SELECT e.ticket_id, e.id, e.at, e.actor_id, 'x@bench.test', md5(e.id::text) || md5('s'),
                v.status, e.at, e.at + interval '1 hour', e.at + interval '1 hour',
                CASE WHEN v.status = 'answered' THEN e.at + interval '5 hours' END,
                CASE WHEN v.status = 'answered' THEN
                     (ARRAY[1,2,3,4,4,5,5,5,5,5])[1 + floor(random() * 10)::int] END,
-               '', 0
+               '', 0, t.queue_id, t.contact_reason_id, o.tier, t.priority, t.channel
         FROM tickets_ticketevent e
         JOIN tickets_ticket t ON t.id = e.ticket_id AND t.external_id = %s
+        LEFT JOIN tickets_organization o ON o.id = t.organization_id
         CROSS JOIN LATERAL (
             SELECT CASE WHEN x < 0.6 THEN 'answered' WHEN x < 0.9 THEN 'sent'
                         WHEN x < 0.97 THEN 'expired' ELSE 'void' END AS status
