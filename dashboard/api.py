@@ -104,15 +104,18 @@ class SlaMetricsView(APIView):
         summary = sla_summary(
             period=period, filters=filters, group_bys=[group_by] if group_by else []
         )
-        return Response(
-            {
-                "from": period.start.isoformat().replace("+00:00", "Z"),
-                "to": period.end.isoformat().replace("+00:00", "Z"),
-                "group_by": group_by,
-                "total": _without_label(summary.total.as_dict()),
-                "groups": [g.as_dict() for g in summary.groups.get(group_by, [])],
-            }
-        )
+        return Response(_metrics_body(period, group_by, summary))
+
+
+def _metrics_body(period, group_by: str | None, summary) -> dict:
+    """{from, to, group_by, total, groups} of an SLA or support summary."""
+    return {
+        "from": period.start.isoformat().replace("+00:00", "Z"),
+        "to": period.end.isoformat().replace("+00:00", "Z"),
+        "group_by": group_by,
+        "total": _without_label(summary.total.as_dict()),
+        "groups": [g.as_dict() for g in summary.groups.get(group_by, [])],
+    }
 
 
 def _without_label(figures: dict) -> dict:
@@ -169,12 +172,4 @@ class SupportMetricsView(APIView):
         summary = support_summary(
             period=period, filters=filters, group_bys=[group_by] if group_by else []
         )
-        return Response(
-            {
-                "from": period.start.isoformat().replace("+00:00", "Z"),
-                "to": period.end.isoformat().replace("+00:00", "Z"),
-                "group_by": group_by,
-                "total": _without_label(summary.total.as_dict()),
-                "groups": [g.as_dict() for g in summary.groups.get(group_by, [])],
-            }
-        )
+        return Response(_metrics_body(period, group_by, summary))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import psycopg
 from django.conf import settings
@@ -328,37 +328,45 @@ def organization_resolve(
     raise Conflict("The organisation is being changed concurrently; try again.")
 
 
-def _new_ticket(
-    *,
-    subject: str,
-    description: str,
-    requester_email: str,
-    requester_name: str,
-    org: Organization | None,
-    priority: str,
-    channel: str,
-    tags: Sequence[str],
-    external_id: str,
-    at: datetime,
-    cc: Sequence[str] = (),
-    contact_reason: ContactReason | None = None,
-    opened_by_robot: bool = False,
-) -> Ticket:
+class TicketFields(TypedDict, total=False):
+    """What a new ticket is made of: ticket_create and ticket_create_once take the same."""
+
+    subject: Required[str]
+    description: Required[str]
+    requester_email: Required[str]
+    requester_name: str
+    organization: dict | None  # {name, external_id, tier}: matched or created
+    priority: str
+    channel: str
+    queue: Queue | None  # None: the default queue
+    tags: Sequence[str]
+    external_id: str
+    created_at: datetime | None  # back-dating (imports); None: now
+    cc: Sequence[str]
+    contact_reason: ContactReason | None
+    opened_by_robot: bool
+
+
+def _new_ticket(fields: TicketFields, org: Organization | None) -> Ticket:
     """The ticket as it will be stored, before the statement gives its id and requester.
     Card numbers are masked here, before anything is written (tickets/masking.py)."""
+    at = _check_past(fields.get("created_at"), param="created_at")
+    requester_email = fields["requester_email"].lower()
     return Ticket(
-        subject=mask_card_numbers(subject),
-        description=mask_card_numbers(description),
+        subject=mask_card_numbers(fields["subject"]),
+        description=mask_card_numbers(fields["description"]),
         status=Status.NEW,
-        priority=priority,
-        channel=channel,
-        cc=_clean_cc(cc, requester_email),
-        contact_reason=contact_reason,
-        opened_by_robot=opened_by_robot,
-        requester=Requester(email=requester_email, name=mask_card_numbers(requester_name)),
+        priority=fields.get("priority", Priority.NORMAL),
+        channel=fields.get("channel", Channel.API),
+        cc=_clean_cc(fields.get("cc", ()), requester_email),
+        contact_reason=fields.get("contact_reason"),
+        opened_by_robot=fields.get("opened_by_robot", False),
+        requester=Requester(
+            email=requester_email, name=mask_card_numbers(fields.get("requester_name", ""))
+        ),
         organization=org,
-        tags=_clean_tags(tags),
-        external_id=external_id,
+        tags=_clean_tags(fields.get("tags", ())),
+        external_id=fields.get("external_id", ""),
         created_at=at,
         updated_at=at,
         version=1,
@@ -439,48 +447,20 @@ def _run_create(
     raise QueueChanged("The default queue was changed meanwhile; try again.")
 
 
-def ticket_create(
-    *,
-    actor: User | None,
-    subject: str,
-    description: str,
-    requester_email: str,
-    requester_name: str = "",
-    organization: dict | None = None,
-    priority: str = Priority.NORMAL,
-    channel: str = Channel.API,
-    queue: Queue | None = None,
-    tags: Sequence[str] = (),
-    external_id: str = "",
-    created_at: datetime | None = None,
-    cc: Sequence[str] = (),
-    contact_reason: ContactReason | None = None,
-    opened_by_robot: bool = False,
-) -> Ticket:
+def ticket_create(*, actor: User | None, **fields: Unpack[TicketFields]) -> Ticket:
     """Create a ticket with its requester, organisation and `created` event in one
     transaction (a savepoint inside a caller's); the SLA recompute is announced after
     commit. Without `queue`, the default queue. With `queue`, raises QueueChanged when
     that queue no longer has its id, slug and kind (a caller that checked permissions on
     it must check again)."""
-    at = _check_past(created_at, param="created_at")
     with transaction.atomic():
-        ticket = _new_ticket(
-            subject=subject,
-            description=description,
-            requester_email=requester_email.lower(),
-            requester_name=requester_name,
-            org=organization_resolve(**(organization or {})),
-            priority=priority,
-            channel=channel,
-            tags=tags,
-            external_id=external_id,
-            at=at,
-            cc=cc,
-            contact_reason=contact_reason,
-            opened_by_robot=opened_by_robot,
-        )
+        org = organization_resolve(**(fields.get("organization") or {}))
+        ticket = _new_ticket(fields, org)
         row = _run_create(
-            _CREATE, lambda target: _params(ticket, target, actor), queue=queue, once=False
+            _CREATE,
+            lambda target: _params(ticket, target, actor),
+            queue=fields.get("queue"),
+            once=False,
         )
         _stored(ticket, row[0], row[1:8])
         announce_after_commit(ticket.pk)
@@ -488,23 +468,7 @@ def ticket_create(
 
 
 def ticket_create_once(
-    *,
-    once: Once,
-    actor: User | None,
-    subject: str,
-    description: str,
-    requester_email: str,
-    requester_name: str = "",
-    organization: dict | None = None,
-    priority: str = Priority.NORMAL,
-    channel: str = Channel.API,
-    queue: Queue | None = None,
-    tags: Sequence[str] = (),
-    external_id: str = "",
-    created_at: datetime | None = None,
-    cc: Sequence[str] = (),
-    contact_reason: ContactReason | None = None,
-    opened_by_robot: bool = False,
+    *, once: Once, actor: User | None, **fields: Unpack[TicketFields]
 ) -> Ticket | None:
     """ticket_create at most once per `once` key (see Once): the new ticket, or None when
     a record for the key exists (`once.existing` is then set if it was already committed
@@ -512,23 +476,10 @@ def ticket_create_once(
 
     Without an organisation this is one statement and, outside a transaction, its own
     (one round trip); an organisation to resolve first makes it a transaction of two."""
-    at = _check_past(created_at, param="created_at")
+    organization = fields.get("organization")
     with transaction.atomic() if organization else nullcontext():
-        ticket = _new_ticket(
-            subject=subject,
-            description=description,
-            requester_email=requester_email.lower(),
-            requester_name=requester_name,
-            org=organization_resolve(**organization) if organization else None,
-            priority=priority,
-            channel=channel,
-            tags=tags,
-            external_id=external_id,
-            at=at,
-            cc=cc,
-            contact_reason=contact_reason,
-            opened_by_robot=opened_by_robot,
-        )
+        org = organization_resolve(**organization) if organization else None
+        ticket = _new_ticket(fields, org)
         rendered: list[dict] = []
 
         def prepare(target: Queue) -> dict:
@@ -543,7 +494,7 @@ def ticket_create_once(
             )
             return params
 
-        row = _run_create(_CREATE_ONCE, prepare, queue=queue, once=True)
+        row = _run_create(_CREATE_ONCE, prepare, queue=fields.get("queue"), once=True)
         if row[0] is None:
             if row[9] is not None:  # jsonb arrives as text (Django's loader for JSONField)
                 body = row[11] if not isinstance(row[11], str) else json.loads(row[11])

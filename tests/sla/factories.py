@@ -1,9 +1,14 @@
 """Factories for SLA configuration: the calendars of SLA_SPEC §9 and policies with targets."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import factory
+import time_machine
 
 from sla.models import Calendar, EscalationRule, SlaPolicy, SlaTarget
 
+NY = ZoneInfo("America/New_York")
 NY_HOURS = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
 
 
@@ -54,3 +59,25 @@ class EscalationRuleFactory(factory.django.DjangoModelFactory):
     after_minutes = 0
     action = "notify"
     position = factory.Sequence(lambda n: n)
+
+
+def ny(*args) -> datetime:
+    """A New York wall-clock time: ny(2026, 3, 3, 9, 0)."""
+    return datetime(*args, tzinfo=NY)
+
+
+def ticket_recomputed_at(at: datetime, **kwargs):
+    """A card-decline ticket created at `at`, its timers recomputed as of then."""
+    from sla.services import ticket_sla_recompute
+    from tickets import services as tickets
+
+    with time_machine.travel(at, tick=False):
+        ticket = tickets.ticket_create(
+            actor=None,
+            subject="Card declines with do_not_honor",
+            description="Since 09:00 every card is declined.",
+            requester_email="cto@merchant.test",
+            **kwargs,
+        )
+        ticket_sla_recompute(ticket_id=ticket.pk)
+    return ticket

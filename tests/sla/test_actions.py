@@ -2,7 +2,6 @@
 ticket as the previous one left it, and recorded firings are read once."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -12,16 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from sla.models import Escalation
 from sla.services import ticket_sla_recompute
 from tests.factories import QueueFactory
-from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory
+from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory, ny
 from tickets import services as tickets
 from tickets.models import EventType, QueueKind, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
-
-
-def ny(*args) -> datetime:
-    return datetime(*args, tzinfo=NY)
 
 
 def new_ticket(at: datetime, **kwargs) -> Ticket:

@@ -1,7 +1,6 @@
 """Stored timers follow the engine as tickets change; breaches and firings happen once."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -10,16 +9,11 @@ from accounts.models import Role
 from sla.models import Escalation, Notification, SlaTimer
 from sla.services import ticket_sla_recompute
 from tests.factories import QueueFactory, UserFactory
-from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory
+from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory, ny
 from tickets import services as tickets
 from tickets.models import EventType, QueueKind, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
-
-
-def ny(*args) -> datetime:
-    return datetime(*args, tzinfo=NY)
 
 
 def new_ticket(at: datetime, **kwargs) -> Ticket:

@@ -5,7 +5,6 @@ mid-recompute: every other ticket's timers are still computed, the bad ones are 
 (/healthz, admin) and retried with backoff, and the API answers without a 500."""
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -17,18 +16,13 @@ from sla.loading import sla_config
 from sla.models import Calendar, RecomputeClaim, SlaPolicy, SlaTimer
 from sla.services import sla_reconcile, stale_tickets_claim, ticket_sla_recompute
 from tests.factories import QueueFactory, UserFactory, make_token
-from tests.sla.factories import CalendarFactory, SlaPolicyFactory
+from tests.sla.factories import CalendarFactory, SlaPolicyFactory, ny
 from tickets import services as tickets
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
-NY = ZoneInfo("America/New_York")
 TEN_YEARS = 10 * 365 * 24 * 60  # the documented maximum target (minutes)
 MONDAY_ONLY = [{"weekday": 0, "start": "09:00", "end": "17:00"}]
-
-
-def ny(*args) -> datetime:
-    return datetime(*args, tzinfo=NY)
 
 
 def new_ticket(at: datetime, **kwargs) -> Ticket:

@@ -6,7 +6,6 @@ recompute with nothing new writes nothing."""
 
 import threading
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -18,28 +17,14 @@ from sla import config_services, services
 from sla.models import Escalation, Notification, SlaPolicy, SlaTimer
 from sla.services import sla_sweep, ticket_sla_recompute
 from tests.factories import QueueFactory, UserFactory
-from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory
+from tests.sla.factories import (
+    EscalationRuleFactory,
+    SlaPolicyFactory,
+    ny,
+    ticket_recomputed_at,
+)
 from tickets import services as tickets
 from tickets.models import EventType, QueueKind, Ticket, TicketEvent
-
-NY = ZoneInfo("America/New_York")
-
-
-def ny(*args) -> datetime:
-    return datetime(*args, tzinfo=NY)
-
-
-def new_ticket(at: datetime, **kwargs) -> Ticket:
-    with time_machine.travel(at, tick=False):
-        ticket = tickets.ticket_create(
-            actor=None,
-            subject="Card declines with do_not_honor",
-            description="Since 09:00 every card is declined.",
-            requester_email="cto@merchant.test",
-            **kwargs,
-        )
-        ticket_sla_recompute(ticket_id=ticket.pk)
-    return ticket
 
 
 def sweep_at(at: datetime, **kwargs) -> int:
@@ -78,7 +63,7 @@ def desk(db):
 
 def test_known_breach_is_recorded_without_a_recompute(desk, forbid_recompute):
     EscalationRuleFactory(name="R1", after_minutes=0, action="notify")
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     with time_machine.travel(ny(2026, 3, 3, 10, 1), tick=False):
         tickets.ticket_update(ticket_id=ticket.pk, actor=None, assignee=desk["agent"])
         ticket_sla_recompute(ticket_id=ticket.pk)
@@ -121,7 +106,7 @@ def test_known_breach_is_recorded_without_a_recompute(desk, forbid_recompute):
 
 def test_repeated_sweeps_and_a_recompute_record_everything_once(desk):
     EscalationRuleFactory(name="R1", after_minutes=0, action="notify")
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     sweep_at(ny(2026, 3, 3, 10, 45, 1))  # the warning
     sweep_at(ny(2026, 3, 3, 11, 0, 1))  # the breach
     # A lost lease brings the row back: nothing is recorded twice.
@@ -139,7 +124,7 @@ def test_repeated_sweeps_and_a_recompute_record_everything_once(desk):
 
 def test_known_warning_is_recorded_and_its_rule_fires_at_the_warning(desk, forbid_recompute):
     EscalationRuleFactory(name="W", trigger="warning", after_minutes=0, action="notify")
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     with time_machine.travel(ny(2026, 3, 3, 10, 1), tick=False):
         tickets.ticket_update(ticket_id=ticket.pk, actor=None, assignee=desk["agent"])
         ticket_sla_recompute(ticket_id=ticket.pk)
@@ -163,7 +148,7 @@ def test_a_ticket_changed_since_its_rows_takes_the_full_path(desk):
     """The reply at 10:50 left the ticket stale (its recompute task never ran): the row
     still says due 11:00, but the sweep must not call it breached."""
     EscalationRuleFactory(name="R1", after_minutes=0)
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     SlaTimer.objects.filter(ticket=ticket).update(warned_at=ny(2026, 3, 3, 10, 45))
     with time_machine.travel(ny(2026, 3, 3, 10, 50), tick=False):
         tickets.ticket_add_message(ticket_id=ticket.pk, actor=desk["agent"], body="Looking.")
@@ -179,7 +164,7 @@ def test_a_ticket_changed_since_its_rows_takes_the_full_path(desk):
 def test_a_policy_edited_since_the_rows_were_stored_takes_the_full_path(desk):
     """The target went from 60 to 120 minutes; the open tickets' stale mark comes from a
     background task that has not run yet. The row's due instant is no longer true."""
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     SlaTimer.objects.filter(ticket=ticket).update(warned_at=ny(2026, 3, 3, 10, 45))
     with time_machine.travel(ny(2026, 3, 3, 10, 30), tick=False):
         config_services.policy_save(
@@ -200,7 +185,7 @@ def test_offset_rule_is_checked_at_its_business_instant(desk, forbid_recompute):
     the full recompute fires it at its theoretical instant."""
     EscalationRuleFactory(name="R1", after_minutes=0, position=1)
     EscalationRuleFactory(name="R2", after_minutes=30, position=2)
-    ticket = new_ticket(ny(2026, 8, 14, 15, 45))
+    ticket = ticket_recomputed_at(ny(2026, 8, 14, 15, 45))
     SlaTimer.objects.filter(ticket=ticket).update(warned_at=ny(2026, 8, 14, 16, 30))
     forbid_recompute()
 
@@ -216,7 +201,7 @@ def test_offset_rule_is_checked_at_its_business_instant(desk, forbid_recompute):
 def test_offset_rule_at_its_instant_goes_through_the_full_recompute(desk):
     EscalationRuleFactory(name="R1", after_minutes=0, position=1)
     EscalationRuleFactory(name="R2", after_minutes=30, position=2)
-    ticket = new_ticket(ny(2026, 8, 14, 15, 45))
+    ticket = ticket_recomputed_at(ny(2026, 8, 14, 15, 45))
     SlaTimer.objects.filter(ticket=ticket).update(warned_at=ny(2026, 8, 14, 16, 30))
     sweep_at(ny(2026, 8, 14, 16, 45, 1))
     sweep_at(ny(2026, 8, 17, 9, 15, 1))
@@ -230,7 +215,7 @@ def test_after_an_outage_the_missed_ladder_runs_late_at_its_true_times(desk):
     sweep, R2 (11:30) is overdue and fired by the full recompute at once -- both late."""
     EscalationRuleFactory(name="R1", after_minutes=0, position=1)
     EscalationRuleFactory(name="R2", after_minutes=30, position=2)
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     SlaTimer.objects.filter(ticket=ticket).update(warned_at=ny(2026, 3, 3, 10, 45))
     sweep_at(ny(2026, 3, 3, 12, 0))
     fired = {e.rule.name: e for e in Escalation.objects.filter(ticket=ticket)}
@@ -247,7 +232,7 @@ def test_move_to_engineering_runs_through_the_ticket_services(desk, forbid_recom
     EscalationRuleFactory(
         name="Move", after_minutes=0, action="move_to_queue", target_queue=engineering
     )
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     SlaTimer.objects.filter(ticket=ticket).update(warned_at=ny(2026, 3, 3, 10, 45))
     forbid_recompute()
     sweep_at(ny(2026, 3, 3, 11, 0, 1))
@@ -266,7 +251,7 @@ def test_move_to_engineering_runs_through_the_ticket_services(desk, forbid_recom
 def test_quiet_recompute_writes_nothing():
     """Item 3: the store step writes only what changed -- here, nothing."""
     configure(targets=[("normal", "first_reply", 60), ("normal", "resolution", 480)])
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     # Twenty minutes on: only the elapsed time of the running timers moved.
     at_1020 = time_machine.travel(ny(2026, 3, 3, 10, 20), tick=False)
     with at_1020, CaptureQueriesContext(connection) as queries:
@@ -294,7 +279,7 @@ def test_a_storm_swept_by_racing_workers_records_everything_exactly_once():
     configure(targets=[("normal", "first_reply", 60)])
     lead = UserFactory(role=Role.LEAD)
     EscalationRuleFactory(name="R1", after_minutes=0)
-    created = [new_ticket(ny(2026, 3, 3, 9, 0)) for _ in range(24)]
+    created = [ticket_recomputed_at(ny(2026, 3, 3, 9, 0)) for _ in range(24)]
     SlaTimer.objects.update(warned_at=ny(2026, 3, 3, 9, 45))
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []

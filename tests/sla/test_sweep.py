@@ -2,7 +2,6 @@
 
 import threading
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -11,28 +10,14 @@ from django.db import connection
 from sla.models import Escalation, Notification, SlaTimer
 from sla.services import sla_reconcile, sla_sweep, ticket_sla_recompute, timers_claim_due
 from tests.factories import UserFactory
-from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory
+from tests.sla.factories import (
+    EscalationRuleFactory,
+    SlaPolicyFactory,
+    ny,
+    ticket_recomputed_at,
+)
 from tickets import services as tickets
-from tickets.models import EventType, Ticket, TicketEvent
-
-NY = ZoneInfo("America/New_York")
-
-
-def ny(*args) -> datetime:
-    return datetime(*args, tzinfo=NY)
-
-
-def new_ticket(at: datetime, **kwargs) -> Ticket:
-    with time_machine.travel(at, tick=False):
-        ticket = tickets.ticket_create(
-            actor=None,
-            subject="Card declines with do_not_honor",
-            description="Since 09:00 every card is declined.",
-            requester_email="cto@merchant.test",
-            **kwargs,
-        )
-        ticket_sla_recompute(ticket_id=ticket.pk)
-    return ticket
+from tickets.models import EventType, TicketEvent
 
 
 def sweep_at(at: datetime) -> int:
@@ -44,7 +29,7 @@ def sweep_at(at: datetime) -> int:
 def test_warning_then_breach_each_acted_on_once():
     SlaPolicyFactory(targets=[("normal", "first_reply", 60)])
     agent = UserFactory()
-    ticket = new_ticket(ny(2026, 3, 3, 10, 0))
+    ticket = ticket_recomputed_at(ny(2026, 3, 3, 10, 0))
     with time_machine.travel(ny(2026, 3, 3, 10, 1), tick=False):
         tickets.ticket_update(ticket_id=ticket.pk, actor=None, assignee=agent)
         ticket_sla_recompute(ticket_id=ticket.pk)
@@ -73,8 +58,8 @@ def test_warning_then_breach_each_acted_on_once():
 @pytest.mark.django_db
 def test_claim_takes_only_due_rows_and_leases_them():
     SlaPolicyFactory(targets=[("normal", "first_reply", 60)])
-    due = new_ticket(ny(2026, 3, 3, 9, 0))
-    later = new_ticket(ny(2026, 3, 3, 11, 0))
+    due = ticket_recomputed_at(ny(2026, 3, 3, 9, 0))
+    later = ticket_recomputed_at(ny(2026, 3, 3, 11, 0))
     with time_machine.travel(ny(2026, 3, 3, 10, 30), tick=False):
         assert timers_claim_due() == [due.pk]
         assert timers_claim_due() == []  # leased: a second sweeper finds nothing
@@ -102,7 +87,7 @@ def test_reconciliation_recomputes_stale_tickets():
 def test_racing_sweepers_record_one_breach_and_one_escalation_each():
     SlaPolicyFactory(targets=[("normal", "first_reply", 60)])
     EscalationRuleFactory(name="R1", after_minutes=0)
-    created = [new_ticket(ny(2026, 3, 3, 9, 0) + timedelta(seconds=i)) for i in range(12)]
+    created = [ticket_recomputed_at(ny(2026, 3, 3, 9, 0) + timedelta(seconds=i)) for i in range(12)]
     barrier = threading.Barrier(3)
     errors: list[BaseException] = []
 

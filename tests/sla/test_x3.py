@@ -4,7 +4,6 @@ or calendar keeps them as they were judged. A met resolution timer is the except
 spec names: a reopen re-activates it and its final outcome is judged at the last solve."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -17,16 +16,10 @@ from sla.engine import SOLVED, compute
 from sla.models import Escalation, SlaPolicy, SlaTimer
 from sla.services import _recorded, ticket_sla_recompute
 from tests.factories import QueueFactory, UserFactory, make_token
-from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory
+from tests.sla.factories import EscalationRuleFactory, SlaPolicyFactory, ny
 from tests.sla.test_x5 import MINUTE, scenarios
 from tickets import services as tickets
 from tickets.models import AuthorType, EventType, Status, Ticket, TicketEvent
-
-NY = ZoneInfo("America/New_York")
-
-
-def ny(*args) -> datetime:
-    return datetime(*args, tzinfo=NY)
 
 
 def new_ticket(at: datetime) -> Ticket:
