@@ -22,9 +22,14 @@ class SlaConfig(AppConfig):
 
 
 def enqueue_recompute(ticket_id: int) -> None:
-    """After commit of any ticket change: recompute its timers in a worker. If the broker
-    is down this raises; the subscriber list logs it and the ticket stays marked stale for
-    the reconciliation sweep (nothing is lost)."""
-    from .tasks import sla_recompute_ticket_task
+    """After commit of any ticket change: queue its recompute for a worker (sla.
+    recompute_queue: one Redis round trip, and one Celery task per burst of changes). If
+    Redis is down this raises; the subscriber list logs it and the ticket stays marked
+    stale for the reconciliation sweep (nothing is lost)."""
+    from . import recompute_queue
+    from .tasks import sla_drain_recomputes_task, sla_recompute_ticket_task
 
-    sla_recompute_ticket_task.delay(ticket_id)
+    if not recompute_queue.available():  # a cache without Redis: one task per change
+        sla_recompute_ticket_task.delay(ticket_id)
+        return
+    recompute_queue.announce(ticket_id, queue_drain=sla_drain_recomputes_task.delay)

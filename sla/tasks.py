@@ -4,7 +4,7 @@ The beat schedule is in settings (CELERY_BEAT_SCHEDULE)."""
 
 from celery import shared_task
 
-from . import notifications, services
+from . import notifications, recompute_queue, services
 
 
 @shared_task(name="sla.recompute_ticket")
@@ -12,6 +12,16 @@ def sla_recompute_ticket_task(ticket_id: int) -> bool:
     """A failure is recorded and retried with backoff by the reconciliation (the ticket
     stays stale), not re-raised for Celery to redeliver at once."""
     return services.ticket_sla_recompute_isolated(ticket_id=ticket_id)
+
+
+@shared_task(name="sla.drain_recomputes")
+def sla_drain_recomputes_task() -> int:
+    """Recompute the tickets announced since the last drain (sla.recompute_queue); a long
+    backlog is handed on to a fresh task every DRAIN_SECONDS."""
+    return recompute_queue.drain(
+        recompute=lambda ticket_id: services.ticket_sla_recompute_isolated(ticket_id=ticket_id),
+        hand_on=sla_drain_recomputes_task.delay,
+    )
 
 
 @shared_task(name="sla.sweep")

@@ -31,6 +31,8 @@ def healthz(request):
     healthy = all(value == "ok" for value in result.values())
     if result["database"] == "ok":
         result["sla"] = _sla_recomputes()
+        if result["broker"] == "ok":
+            result["sla"]["recompute_backlog"] = _recompute_backlog()
         result["mail"] = _mail_failures()
     return JsonResponse(result, status=200 if healthy else 503)
 
@@ -55,6 +57,17 @@ def _sla_recomputes() -> dict:
             for claim in failing
         ],
     }
+
+
+def _recompute_backlog() -> int | str:
+    """Tickets changed and not yet recomputed (sla.recompute_queue): a number that only
+    grows means no worker is draining."""
+    from sla.recompute_queue import available, backlog
+
+    try:
+        return backlog() if available() else 0
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"
 
 
 def _mail_failures() -> dict:

@@ -26,13 +26,19 @@ def _limit(name: str, default: int) -> int:
     return getattr(settings, name, default)
 
 
+def _wire_name(key: str) -> str:
+    return key.removeprefix("HTTP_").replace("_", "-").title()
+
+
 def _header_sizes(meta: dict) -> list[tuple[str, int]]:
-    """(header name, bytes on the wire as "Name: value\\r\\n") for each request header."""
+    """(META key, bytes on the wire as "Name: value\r\n") for each request header. The
+    name on the wire is as long as the key without HTTP_, so no name is built here."""
     sizes = []
     for key, value in meta.items():
-        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.removeprefix("HTTP_").replace("_", "-").title()
-            sizes.append((name, len(name) + len(str(value)) + 4))
+        if key.startswith("HTTP_"):
+            sizes.append((key, len(key) - 1 + len(str(value))))  # -5 for HTTP_, +4 for ": \r\n"
+        elif key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            sizes.append((key, len(key) + 4 + len(str(value))))
     return sizes
 
 
@@ -51,8 +57,9 @@ def _problem(request) -> tuple | None:
     if len(sizes) > max_fields:
         return 431, "headers_too_large", f"At most {max_fields} request headers are accepted."
     max_header = _limit("API_MAX_HEADER_BYTES", DEFAULT_MAX_HEADER_BYTES)
-    for name, size in sizes:
+    for key, size in sizes:
         if size > max_header:
+            name = _wire_name(key)
             return 431, "headers_too_large", f"The {name} header is over {max_header} bytes."
     max_total = _limit("API_MAX_HEADERS_TOTAL_BYTES", DEFAULT_MAX_HEADERS_TOTAL_BYTES)
     if sum(size for _, size in sizes) > max_total:

@@ -299,7 +299,10 @@ class TicketEvent(models.Model):
 class IdempotencyRecord(models.Model):
     """First response to a ticket creation with an Idempotency-Key (per user), kept >= 24 h."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    # No index of its own: the unique (user, key) index serves lookups by user. With a
+    # second one, a planner without statistics (a new desk; autovacuum off) took it for the
+    # key lookup and read every record of the user: intake slowed with each ticket.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)
