@@ -63,7 +63,7 @@ def test_a_committed_creation_gets_its_timers_from_the_drain(
     timer = SlaTimer.objects.get(ticket=ticket)
     assert timer.due_at == ticket.created_at + timedelta(minutes=60)
     assert Ticket.objects.get(pk=ticket.pk).sla_stale is False
-    assert pending() == [] and not draining()
+    assert (pending(), draining()) == ([], False)
 
 
 def test_a_burst_of_changes_queues_one_drain_which_recomputes_them_all(policy):
@@ -78,7 +78,7 @@ def test_a_burst_of_changes_queues_one_drain_which_recomputes_them_all(policy):
     assert ran == 30
     assert SlaTimer.objects.filter(ticket__in=made).count() == 30
     assert not Ticket.objects.filter(pk__in=[t.pk for t in made], sla_stale=True).exists()
-    assert pending() == [] and not draining()
+    assert (pending(), draining()) == ([], False)
     # The flag is free again: the next change queues a new drain.
     recompute_queue.announce(made[0].pk, queue_drain=lambda: drains.append(1))
     assert len(drains) == 2
@@ -97,7 +97,7 @@ def test_a_ticket_changed_while_it_is_recomputed_is_recomputed_again(policy):
 
     recompute_queue.drain(recompute=recompute_and_change, hand_on=lambda: None)
     assert seen == [ticket.pk, ticket.pk]
-    assert pending() == [] and not draining()
+    assert (pending(), draining()) == ([], False)
 
 
 def test_a_drain_that_dies_leaves_its_tickets_for_the_next_one(policy):
@@ -117,7 +117,7 @@ def test_a_drain_that_dies_leaves_its_tickets_for_the_next_one(policy):
 
     assert recompute_queue.drain(recompute=recompute, hand_on=lambda: None) == 5
     assert SlaTimer.objects.filter(ticket__in=made).count() == 5
-    assert pending() == [] and not draining()
+    assert (pending(), draining()) == ([], False)
 
 
 def test_a_long_backlog_is_handed_on_with_the_flag_kept(policy, monkeypatch):
@@ -128,9 +128,9 @@ def test_a_long_backlog_is_handed_on_with_the_flag_kept(policy, monkeypatch):
     handed = []
     ran = recompute_queue.drain(recompute=recompute, hand_on=lambda: handed.append(1), seconds=0)
     assert (ran, handed) == (2, [1])
-    assert len(pending()) == 3 and draining()
+    assert (len(pending()), draining()) == (3, True)
     assert recompute_queue.drain(recompute=recompute, hand_on=lambda: None) == 3
-    assert pending() == [] and not draining()
+    assert (pending(), draining()) == ([], False)
 
 
 def test_a_drain_that_cannot_be_queued_frees_the_flag(policy):
