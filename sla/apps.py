@@ -22,14 +22,11 @@ class SlaConfig(AppConfig):
 
 
 def enqueue_recompute(ticket_id: int) -> None:
-    """After commit of any ticket change: queue its recompute for a worker (sla.
-    recompute_queue: one Redis round trip, and one Celery task per burst of changes). If
-    Redis is down this raises; the subscriber list logs it and the ticket stays marked
-    stale for the reconciliation sweep (nothing is lost)."""
-    from . import recompute_queue
-    from .tasks import sla_drain_recomputes_task, sla_recompute_ticket_task
+    """After commit of any ticket change: wake the drain that recomputes stale tickets
+    (sla.stale_drain; at most one Celery message per process every WAKE_INTERVAL). If the
+    broker is down this raises; the subscriber list logs it, and the ticket, marked stale
+    in its own transaction, is recomputed by the next drain or the reconciliation."""
+    from . import stale_drain
+    from .tasks import sla_drain_task
 
-    if not recompute_queue.available():  # a cache without Redis: one task per change
-        sla_recompute_ticket_task.delay(ticket_id)
-        return
-    recompute_queue.announce(ticket_id, queue_drain=sla_drain_recomputes_task.delay)
+    stale_drain.wake(sla_drain_task.delay)

@@ -4,7 +4,7 @@ The beat schedule is in settings (CELERY_BEAT_SCHEDULE)."""
 
 from celery import shared_task
 
-from . import notifications, recompute_queue, services
+from . import notifications, services, stale_drain
 
 
 @shared_task(name="sla.recompute_ticket")
@@ -14,13 +14,14 @@ def sla_recompute_ticket_task(ticket_id: int) -> bool:
     return services.ticket_sla_recompute_isolated(ticket_id=ticket_id)
 
 
-@shared_task(name="sla.drain_recomputes")
-def sla_drain_recomputes_task() -> int:
-    """Recompute the tickets announced since the last drain (sla.recompute_queue); a long
-    backlog is handed on to a fresh task every DRAIN_SECONDS."""
-    return recompute_queue.drain(
+@shared_task(name="sla.drain")
+def sla_drain_task() -> int:
+    """Recompute the tickets marked stale (sla.stale_drain): woken by ticket changes, and
+    run by beat every SLA_DRAIN_SECONDS. A long backlog is handed on to a fresh task every
+    DRAIN_SECONDS."""
+    return stale_drain.drain(
         recompute=lambda ticket_id: services.ticket_sla_recompute_isolated(ticket_id=ticket_id),
-        hand_on=sla_drain_recomputes_task.delay,
+        hand_on=sla_drain_task.delay,
     )
 
 

@@ -31,8 +31,7 @@ def healthz(request):
     healthy = all(value == "ok" for value in result.values())
     if result["database"] == "ok":
         result["sla"] = _sla_recomputes()
-        if result["broker"] == "ok":
-            result["sla"]["recompute_backlog"] = _recompute_backlog()
+        result["sla"]["stale_tickets"] = _stale_tickets()
         result["mail"] = _mail_failures()
     return JsonResponse(result, status=200 if healthy else 503)
 
@@ -59,13 +58,13 @@ def _sla_recomputes() -> dict:
     }
 
 
-def _recompute_backlog() -> int | str:
-    """Tickets changed and not yet recomputed (sla.recompute_queue): a number that only
-    grows means no worker is draining."""
-    from sla.recompute_queue import available, backlog
+def _stale_tickets() -> int | str:
+    """Tickets changed and not yet recomputed (sla.stale_drain): a number that only grows
+    means no worker is draining."""
+    from sla.stale_drain import backlog
 
     try:
-        return backlog() if available() else 0
+        return backlog()
     except Exception as exc:
         return f"error: {exc.__class__.__name__}"
 

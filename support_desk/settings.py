@@ -154,6 +154,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TIMEZONE = "UTC"
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 1, minimum=1)
+SLA_DRAIN_SECONDS = env_int("SLA_DRAIN_SECONDS", 1, minimum=1)
 SLA_RECONCILE_SECONDS = env_int("SLA_RECONCILE_SECONDS", 15, minimum=1)
 # A firing processed this long after its theoretical instant is marked late (SLA_SPEC E4).
 SLA_LATE_AFTER_SECONDS = env_int("SLA_LATE_AFTER_SECONDS", 60, minimum=1)
@@ -163,6 +164,9 @@ CELERY_TASK_PUBLISH_RETRY = False
 # database, so a missed tick delays it and loses nothing.
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {"task": "sla.sweep", "schedule": float(SLA_SWEEP_SECONDS)},
+    # Changed tickets are recomputed when their change wakes a drain; this catches the few
+    # committed just after the drain their process woke had finished (sla/stale_drain.py).
+    "sla-drain": {"task": "sla.drain", "schedule": float(SLA_DRAIN_SECONDS)},
     "sla-reconcile": {"task": "sla.reconcile", "schedule": float(SLA_RECONCILE_SECONDS)},
     "sla-send-notifications": {"task": "sla.send_notifications", "schedule": 60.0},
     "tickets-idempotency-purge": {

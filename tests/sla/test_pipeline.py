@@ -149,21 +149,25 @@ def test_worker_killed_mid_task_still_escalates_exactly_once(desk):
     locked = threading.Event()
     release = threading.Event()
 
-    def hold_ticket_lock(ticket_id: int):
-        # Holds the ticket's row lock so the worker's recompute blocks mid-task.
+    def hold_queue_lock(queue_id: int):
+        # Holds the Engineering queue's row lock: the worker's recompute breaches the
+        # ticket, records the escalation and moves the ticket there, then blocks at commit
+        # on the queue's foreign-key check -- mid-task, with everything written.
         from django.db import transaction
+
+        from tickets.models import Queue
 
         try:
             with transaction.atomic():
-                Ticket.objects.select_for_update().get(pk=ticket_id)
+                Queue.objects.select_for_update().get(pk=queue_id)
                 locked.set()
                 release.wait(60)
         finally:
             connection.close()
 
-    # The recompute task waits in Redis until the worker starts; by then we hold the lock.
+    # The drain task waits in Redis until the worker starts; by then we hold the lock.
     ticket = import_ticket(minutes_ago=90)
-    holder = threading.Thread(target=hold_ticket_lock, args=(ticket.pk,))
+    holder = threading.Thread(target=hold_queue_lock, args=(desk.pk,))
     holder.start()
     assert locked.wait(10)
     worker = subprocess.Popen(
