@@ -1,8 +1,7 @@
 import time
+import weakref
 
 from rest_framework.throttling import SimpleRateThrottle
-
-from support_desk.redis_scripts import cache_script
 
 from .fail_open import guarded, incr_in_window
 
@@ -12,6 +11,20 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
+
+# One redis-py client and script per Django Redis cache: building a client (as Django's
+# cache does for every call) costs more than the round trip itself.
+_scripts: "weakref.WeakKeyDictionary[object, object]" = weakref.WeakKeyDictionary()
+
+
+def _count_script(cache):
+    backend = getattr(cache, "_cache", None)  # django.core.cache.backends.redis only
+    if backend is None or not hasattr(backend, "get_client"):
+        return None
+    script = _scripts.get(backend)
+    if script is None:
+        script = _scripts[backend] = backend.get_client(write=True).register_script(_COUNT)
+    return script
 
 
 def count_in_window(*, cache, key: str, timeout: int) -> int:
@@ -23,7 +36,7 @@ def count_in_window(*, cache, key: str, timeout: int) -> int:
     cache.incr costs two round trips, EXISTS then INCR.) The key and its integer value are
     the ones the Django cache itself would use.
     """
-    script = cache_script(cache, _COUNT)
+    script = _count_script(cache)
     if script is None:  # another cache backend: its own incr
         return incr_in_window(cache=cache, key=key, timeout=timeout)
     return int(script(keys=[cache.make_and_validate_key(key)], args=[timeout]))
