@@ -153,16 +153,23 @@ def _record_breaches_and_warnings(
     recorded, and returned -- only those this statement moved (E2)."""
     if not timer_ids:
         return []
+    # Both steps are MATERIALIZED and the re-check compares with known.status, not with the
+    # constant: the claimed rows are then read by primary key whatever the statistics say.
+    # Inlined, a planner that believed no timer active (statistics taken before a bulk of
+    # new tickets, autovacuum behind) read the partial index of active timers whole, once
+    # per claimed row, and a sweep batch took tens of seconds.
     rows = _fetch(
         """
-        WITH known AS (
-            SELECT t.id, t.computed_at,
+        WITH claimed AS MATERIALIZED (
+            SELECT * FROM sla_slatimer
+            WHERE id = ANY(%(timers)s) AND ticket_id = ANY(%(tickets)s)
+        ), known AS MATERIALIZED (
+            SELECT t.id, t.status, t.computed_at,
                    CASE WHEN t.due_at < %(now)s THEN 'breach' ELSE 'warning' END AS kind
-            FROM sla_slatimer t
+            FROM claimed t
             JOIN sla_slapolicy p ON p.id = t.policy_id
             JOIN sla_calendar c ON c.id = p.calendar_id
-            WHERE t.id = ANY(%(timers)s) AND t.ticket_id = ANY(%(tickets)s)
-              AND t.status = 'active' AND t.running
+            WHERE t.status = 'active' AND t.running
               AND p.updated_at <= t.computed_at AND c.updated_at <= t.computed_at
               AND (
                 (t.due_at < %(now)s AND t.due_at >= t.computed_at)
@@ -177,7 +184,7 @@ def _record_breaches_and_warnings(
             next_check_at = CASE WHEN known.kind = 'breach' THEN NULL ELSE t.due_at END,
             computed_at = %(now)s
         FROM known
-        WHERE t.id = known.id AND t.status = 'active'
+        WHERE t.id = known.id AND t.status = known.status
         RETURNING t.id, t.ticket_id, t.metric, t.cycle, known.kind, t.due_at, t.warning_at,
                   t.business_hours, t.policy_id, known.computed_at
         """,

@@ -319,3 +319,43 @@ def test_a_storm_swept_by_racing_workers_records_everything_exactly_once():
         (escalation,) = Escalation.objects.filter(ticket=ticket)
         assert escalation.fire_at == ny(2026, 3, 3, 10, 0)
         assert Notification.objects.filter(escalation=escalation, user=lead).count() == 1
+
+
+CLOSED = {"running": "false", "next_check_at": "NULL"}
+
+
+def test_recording_reads_claimed_timers_by_key_when_statistics_say_none_are_active(desk):
+    """Statistics taken before a bulk of new tickets (autovacuum behind) say no timer is
+    active; the recording statement must still read the claimed rows by primary key, not
+    the whole partial index of active timers once per claimed row (a sweep batch took
+    tens of seconds on a desk with 17,000 active timers)."""
+    created = [ticket_recomputed_at(ny(2026, 3, 3, 10, 0)) for _ in range(3)]
+    active = list(SlaTimer.objects.filter(status="active").values_list("pk", flat=True))
+    # A desk's history: thousands of closed timers (copies of one row, later cycles).
+    columns = [f.column for f in SlaTimer._meta.concrete_fields if not f.primary_key]
+    copied = ", ".join(
+        {"cycle": "g", "metric": "'next_reply'", "status": "'met'", **CLOSED}.get(c, c)
+        for c in columns
+    )
+    SlaTimer.objects.filter(pk__in=active).update(status="met")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO sla_slatimer ({', '.join(columns)}) SELECT {copied}"
+            " FROM sla_slatimer CROSS JOIN generate_series(2, 5000) g WHERE id = %s",
+            [active[0]],
+        )
+        cursor.execute("ANALYZE sla_slatimer")
+    SlaTimer.objects.filter(pk__in=active).update(status="active")
+
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep_at(ny(2026, 3, 3, 11, 0, 1)) == 3
+
+    recording = [q["sql"] for q in queries.captured_queries if "known AS" in q["sql"]]
+    assert len(recording) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + recording[0])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "timer_active_warning" not in plan, plan
+    assert "sla_slatimer_pkey" in plan, plan
+    for ticket in created:
+        assert SlaTimer.objects.get(ticket=ticket, metric="first_reply").status == "breached"
