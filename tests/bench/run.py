@@ -1,10 +1,14 @@
-"""`make bench`: every benchmark of DESIGN §7 against a fresh database, figures and ratios.
+"""`make bench`: every benchmark of DESIGN §7, each on a fresh database, figures and ratios.
 
     BENCH_SCALE=0.1 make bench        # smaller data sizes for a quick run
     BENCH_ONLY=api_create make bench  # one module (tests/bench/bench_<name>.py)
 
 Each module tests/bench/bench_*.py exposes run(scale) -> {name: {value, unit, reference,
 ratio}}. Results are printed as a table and written to var/bench.json.
+
+Every module starts on its own copy of the freshly migrated database: a million tickets left
+by one benchmark would otherwise slow the next one's inserts and plans, and a figure would
+depend on which benchmarks ran before it.
 """
 
 import importlib
@@ -21,24 +25,44 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = os.environ.get("BENCH_DB", "support_desk_bench")
 
 
-def _bench_database_url() -> str:
-    """Recreate the bench database beside the configured one and return its URL."""
+def _admin(sql: str, *params) -> None:
     import psycopg
 
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(sql, list(params))
+
+
+def _admin_url() -> str:
     sys.path.insert(0, str(ROOT))
     from support_desk.env import env_str
 
-    base = env_str("DATABASE_URL")
-    parts = urlsplit(base)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-            [BENCH_DB],
-        )
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    return urlunsplit(urlsplit(env_str("DATABASE_URL"))._replace(path="/postgres"))
+
+
+def _drop(name: str) -> None:
+    _admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", name)
+    _admin(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def _bench_database_url() -> str:
+    """Recreate the (empty) bench database beside the configured one and return its URL."""
+    _drop(BENCH_DB)
+    _admin(f'CREATE DATABASE "{BENCH_DB}"')
+    return urlunsplit(urlsplit(_admin_url())._replace(path=f"/{BENCH_DB}"))
+
+
+def _restore_fresh(template: str) -> None:
+    """Replace the bench database with a copy of the migrated one, kept as `template`."""
+    from django.db import connections
+
+    from tests.bench.history import broker_purge
+    from tickets.services import queue_default_forget
+
+    broker_purge()  # tasks naming rows of the database about to be dropped
+    connections.close_all()
+    queue_default_forget()  # the id of a queue in the database just dropped
+    _drop(BENCH_DB)
+    _admin(f'CREATE DATABASE "{BENCH_DB}" TEMPLATE "{template}"')
 
 
 def main() -> int:
@@ -52,24 +76,32 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connections
 
     call_command("migrate", verbosity=0)
+    connections.close_all()
+    template = f"{BENCH_DB}_migrated"
+    _drop(template)
+    _admin(f'CREATE DATABASE "{template}" TEMPLATE "{BENCH_DB}"')
 
     names = sorted(p.stem for p in (ROOT / "tests" / "bench").glob("bench_*.py"))
     if only:
         names = [n for n in names if n.removeprefix("bench_") in only.split(",")]
     results: dict[str, dict] = {}
     failed = []
-    for name in names:
+    for position, name in enumerate(names):
         started = time.monotonic()
         print(f"== {name} (scale {scale}) ...", flush=True)
         try:
+            if position:
+                _restore_fresh(template)
             module = importlib.import_module(f"tests.bench.{name}")
             results.update(module.run(scale))
         except Exception:
             traceback.print_exc()
             failed.append(name)
         print(f"   {name} took {time.monotonic() - started:.1f} s", flush=True)
+    _drop(template)
 
     print(f"\n{'benchmark':<28}{'value':>14} {'unit':<8}{'reference':>14}{'ratio':>10}")
     for key, row in results.items():
