@@ -25,6 +25,25 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH_DB = os.environ.get("BENCH_DB", "support_desk_bench")
 
 
+# Ours against the peer measured in the same run (bench_peer): (our figure, the peer's).
+VERSUS_PEER = {
+    "dashboard_vs_peer": ("dashboard_p50_ms", "peer_dashboard_p50_ms"),
+    "queue_page_vs_peer": ("queue_page_p50_ms", "peer_ticket_list_p50_ms"),
+}
+
+
+def _versus_peer(results: dict) -> None:
+    for name, (ours, peer) in VERSUS_PEER.items():
+        if ours in results and peer in results:
+            value, reference = results[ours]["value"], results[peer]["value"]
+            results[name] = {
+                "value": value,
+                "unit": "ms",
+                "reference": reference,
+                "ratio": round(value / reference, 4) if reference else None,
+            }
+
+
 def _admin(sql: str, *params) -> None:
     import psycopg
 
@@ -102,6 +121,7 @@ def main() -> int:
             failed.append(name)
         print(f"   {name} took {time.monotonic() - started:.1f} s", flush=True)
     _drop(template)
+    _versus_peer(results)
 
     print(f"\n{'benchmark':<28}{'value':>14} {'unit':<8}{'reference':>14}{'ratio':>10}")
     for key, row in results.items():
