@@ -10,6 +10,8 @@ Ids are plain columns, not foreign keys: a roll-up row outlives nothing and is r
 whole, and queue/policy deletion must not be blocked by a cache.
 """
 
+from datetime import UTC
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
@@ -42,11 +44,18 @@ class DailySlaRollup(models.Model):
 
 
 class RolledUpDay(models.Model):
-    """A UTC day whose roll-up rows are complete (an empty day has a marker and no rows).
-    Days without a marker are read live, so a missing or late roll-up is never wrong."""
+    """A UTC day whose roll-up rows hold every outcome in [start of the day, `until`): the
+    next midnight for a closed day, the last whole hour rolled up for today (an empty span
+    has a marker and no rows). Readers take the rest of the day, and days without a
+    marker, live, so a missing or late roll-up is never wrong."""
 
     day = models.DateField(primary_key=True)
     rolled_at = models.DateTimeField()
+    until = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.day} rolled up at {self.rolled_at:%Y-%m-%d %H:%M}"
+        return f"{self.day} rolled up until {self.until:%Y-%m-%d %H:%M}"
+
+    @property
+    def complete(self) -> bool:
+        return self.until.astimezone(UTC).date() > self.day

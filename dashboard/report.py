@@ -47,7 +47,10 @@ class DashboardReport:
 
     @cached_property
     def sla_previous(self) -> SlaSummary:
-        return sla_summary(period=self.period.previous, filters=self.filters, now=self.now)
+        # Only its counts are shown (compliance, met, breached): no percentile sorts.
+        return sla_summary(
+            period=self.period.previous, filters=self.filters, now=self.now, counts_only=True
+        )
 
     @cached_property
     def compliance_change_points(self) -> float | None:
@@ -66,8 +69,12 @@ class DashboardReport:
         return selectors.at_risk_now(now=self.now, filters=self.filters)
 
     @cached_property
+    def open_counts(self) -> selectors.OpenCounts:
+        return selectors.open_ticket_counts(now=self.now, filters=self.filters)
+
+    @cached_property
     def backlog(self) -> dict[str, list[int]]:
-        return selectors.backlog_by_age(now=self.now, filters=self.filters, queues=self.queues)
+        return selectors.backlog_by_age(self.open_counts, queues=self.queues)
 
     @cached_property
     def backlog_total(self) -> int:
@@ -85,4 +92,4 @@ class DashboardReport:
 
     @cached_property
     def workload(self) -> list[dict]:
-        return selectors.agent_workload(period=self.period, filters=self.filters)
+        return selectors.agent_workload(self.open_counts, period=self.period, filters=self.filters)

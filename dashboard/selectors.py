@@ -96,10 +96,19 @@ def at_risk_now(*, now: datetime, filters: Filters) -> tuple[list[dict], int]:
     return rows, (rows[0]["total"] if rows else 0)
 
 
-def backlog_by_age(
-    *, now: datetime, filters: Filters, queues: list[Queue] | None = None
-) -> dict[str, list[int]]:
-    """Open tickets per queue name -> counts per AGE_BUCKETS entry (by created_at)."""
+@dataclass(frozen=True)
+class OpenCounts:
+    """Open tickets now, counted in one pass: per (queue id, AGE_BUCKETS index) and per
+    assignee id."""
+
+    by_queue_age: dict[tuple[int, int], int]
+    by_assignee: dict[int, int]
+
+
+def open_ticket_counts(*, now: datetime, filters: Filters) -> OpenCounts:
+    """One index-only scan of the open tickets (dash_ticket_open) feeds both the backlog by
+    age and the agents' open tickets: counted per (queue, age bucket, assignee), a few
+    hundred groups, then summed both ways here."""
     params: list = []
     cases = []
     for index, (_, days) in reversed(list(enumerate(AGE_BUCKETS))):
@@ -108,16 +117,30 @@ def backlog_by_age(
     params.append(list(UNSOLVED_STATUSES))
     where = _ticket_filters(filters, params)
     rows = _rows(
-        f"SELECT t.queue_id, CASE {' '.join(cases)} ELSE 0 END AS bucket, count(*) AS n"
+        f"SELECT t.queue_id, CASE {' '.join(cases)} ELSE 0 END AS bucket, t.assignee_id,"
+        " count(*) AS n"
         " FROM tickets_ticket t LEFT JOIN tickets_organization org ON org.id = t.organization_id"
-        f" WHERE t.status = ANY(%s){where} GROUP BY 1, 2",
+        f" WHERE t.status = ANY(%s){where} GROUP BY 1, 2, 3",
         params,
     )
+    by_queue_age: dict[tuple[int, int], int] = {}
+    by_assignee: dict[int, int] = {}
+    for row in rows:
+        key = (row["queue_id"], row["bucket"])
+        by_queue_age[key] = by_queue_age.get(key, 0) + row["n"]
+        if row["assignee_id"] is not None:
+            by_assignee[row["assignee_id"]] = by_assignee.get(row["assignee_id"], 0) + row["n"]
+    return OpenCounts(by_queue_age, by_assignee)
+
+
+def backlog_by_age(
+    counts: OpenCounts, *, queues: list[Queue] | None = None
+) -> dict[str, list[int]]:
+    """Open tickets per queue name -> counts per AGE_BUCKETS entry (by created_at)."""
     names = {q.pk: q.name for q in (Queue.objects.all() if queues is None else queues)}
     table: dict[str, list[int]] = {}
-    for row in rows:
-        counts = table.setdefault(names.get(row["queue_id"], "?"), [0] * len(AGE_BUCKETS))
-        counts[row["bucket"]] += row["n"]
+    for (queue_id, bucket), n in counts.by_queue_age.items():
+        table.setdefault(names.get(queue_id, "?"), [0] * len(AGE_BUCKETS))[bucket] += n
     return dict(sorted(table.items(), key=lambda item: item[0].lower()))
 
 
@@ -187,10 +210,9 @@ def escalations_to_engineering(*, period: Period, now: datetime, filters: Filter
     }
 
 
-def agent_workload(*, period: Period, filters: Filters) -> list[dict]:
-    """Per agent: open tickets assigned now, and public replies written in the period."""
-    open_params: list = [list(UNSOLVED_STATUSES)]
-    open_where = _ticket_filters(filters, open_params)
+def agent_workload(counts: OpenCounts, *, period: Period, filters: Filters) -> list[dict]:
+    """Per agent: open tickets assigned now (from `counts`), and public replies written in
+    the period."""
     reply_params: list = [period.start, period.end]
     reply_where = _ticket_filters(filters, reply_params)
     # Without ticket filters the covering index on messages answers alone.
@@ -201,20 +223,14 @@ def agent_workload(*, period: Period, filters: Filters) -> list[dict]:
         else ""
     )
     rows = _rows(
-        "SELECT t.assignee_id AS user_id, count(*) AS open_tickets, 0 AS replies"
-        " FROM tickets_ticket t LEFT JOIN tickets_organization org ON org.id = t.organization_id"
-        f" WHERE t.status = ANY(%s) AND t.assignee_id IS NOT NULL{open_where} GROUP BY 1"
-        " UNION ALL"
-        f" SELECT m.author_id, 0, count(*) FROM tickets_message m{reply_join}"
+        f"SELECT m.author_id AS user_id, count(*) AS replies FROM tickets_message m{reply_join}"
         " WHERE m.public AND m.author_type = 'agent' AND m.author_id IS NOT NULL"
         f" AND m.created_at >= %s AND m.created_at < %s{reply_where} GROUP BY 1",
-        open_params + reply_params,
+        reply_params,
     )
-    merged: dict[int, list[int]] = {}
+    merged = {pk: [n, 0] for pk, n in counts.by_assignee.items()}
     for row in rows:
-        totals = merged.setdefault(row["user_id"], [0, 0])
-        totals[0] += row["open_tickets"]
-        totals[1] += row["replies"]
+        merged.setdefault(row["user_id"], [0, 0])[1] += row["replies"]
     users = User.objects.filter(pk__in=merged).only("username", "first_name", "last_name")
     names = {u.pk: u.get_full_name() or u.username for u in users}
     out = [

@@ -10,7 +10,8 @@ from .selectors import AGE_BUCKETS, LIST_LIMIT
 
 @dataclass(frozen=True)
 class Link:
-    """A cell linking to a ticket; the CSV writes its text."""
+    """A cell linking to a ticket; the CSV writes its text, the page the link (the
+    dashboard_cell filter)."""
 
     text: str
     url: str
