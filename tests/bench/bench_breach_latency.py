@@ -44,15 +44,20 @@ def _desk() -> None:
     )
 
 
+LOG = ROOT / "var" / "run" / "bench-latency-celery.log"
+
+
 def _start(*args: str) -> subprocess.Popen:
+    """A Celery process; its warnings and errors go to LOG, shown when timers are missed."""
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "support_desk", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with LOG.open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "support_desk", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def run(scale: float) -> dict:
@@ -63,6 +68,7 @@ def run(scale: float) -> dict:
     _desk()
     beat_file = ROOT / "var" / "run" / "bench-celerybeat-schedule"
     beat_file.parent.mkdir(parents=True, exist_ok=True)
+    LOG.write_text("")
     worker = _start("worker", "-c", "2", "-l", "warning", "--without-gossip", "--without-mingle")
     beat = _start("beat", "-l", "warning", "-s", str(beat_file))
     try:
@@ -104,6 +110,18 @@ def run(scale: float) -> dict:
         missing = n - len(seen)
         if missing:
             print(f"   {missing} of {n} timers not breached within the deadline")
+            print("   celery said:\n" + "\n".join(LOG.read_text().splitlines()[-40:]))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT s.ticket_id, s.status, s.running, s.due_at, s.next_check_at,"
+                    " s.computed_at, t.sla_stale, c.failures, c.last_error"
+                    " FROM sla_slatimer s JOIN tickets_ticket t ON t.id = s.ticket_id"
+                    " LEFT JOIN sla_recomputeclaim c ON c.ticket_id = t.id"
+                    " WHERE s.ticket_id = ANY(%s) AND s.metric = 'first_reply' LIMIT 5",
+                    [[i for i in ids if i not in seen]],
+                )
+                for row in cursor.fetchall():
+                    print(f"   missed: {row}")
             latencies += [float(SPREAD_S + 60)] * missing
         p50, p99 = _percentile(latencies, 0.5), _percentile(latencies, 0.99)
         print(f"   sweep every {settings.SLA_SWEEP_SECONDS} s; {n} timers")
