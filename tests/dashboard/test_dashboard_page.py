@@ -375,3 +375,12 @@ def test_workload_and_escalations_follow_ticket_filters(activity, lead_client):
     ).count()
     assert (escalations[0], escalations[3]) == (str(raised), str(still_open))
     assert raised > 0
+
+
+def test_the_period_line_says_utc_and_shows_utc_for_a_lead_in_another_zone(client, lead):
+    """Days are UTC days: a lead in New York sees the period's bounds in UTC, as labelled."""
+    lead.timezone = "America/New_York"
+    lead.save()
+    client.force_login(lead)
+    page = client.get(URL, PERIOD).content.decode()
+    assert "Mon 3 Mar 2025 00:00 to Mon 10 Mar 2025 00:00 UTC" in page
