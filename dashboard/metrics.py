@@ -201,9 +201,12 @@ def _grouped(columns: list[str]) -> tuple[str, str]:
     return selected, ", ".join(["()"] + [f"({c})" for c in columns])
 
 
+ELAPSED = "elapsed"  # not a dimension: marks the rows that carry elapsed seconds
+
+
 def _summary_sql(
     rolled, windows, filters: Filters, dims: list[str], params: list, *, elapsed: bool
-):
+) -> str:
     """Counts per grouping set from the facts rows, in one statement that computes the facts
     once; with `elapsed`, also the facts rows of first-reply and resolution timers with
     their elapsed seconds (dimension name ELAPSED), for sla_summary's percentiles."""
@@ -230,9 +233,6 @@ def _summary_sql(
         FROM facts f
         WHERE f.metric IN ('first_reply', 'resolution') AND cardinality(f.elapsed) > 0
     """
-
-
-ELAPSED = "elapsed"  # not a dimension: marks the rows that carry elapsed seconds
 
 
 def percentile_cont(ordered: Sequence[float], fraction: float) -> float | None:

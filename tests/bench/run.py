@@ -52,7 +52,8 @@ def _admin(sql: str, *params) -> None:
 
 
 def _admin_url() -> str:
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from support_desk.env import env_str
 
     return urlunsplit(urlsplit(env_str("DATABASE_URL"))._replace(path="/postgres"))
@@ -115,6 +116,7 @@ def main() -> int:
     template = f"{BENCH_DB}_migrated"
     _drop(template)
     _admin(f'CREATE DATABASE "{template}" TEMPLATE "{BENCH_DB}"')
+    _checkpoint()
 
     names = sorted(p.stem for p in (ROOT / "tests" / "bench").glob("bench_*.py"))
     if only:

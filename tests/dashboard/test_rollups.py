@@ -161,7 +161,7 @@ def test_a_late_outcome_in_a_rolled_up_hour_is_counted_at_the_next_refresh(desk)
 def test_yesterdays_partial_rollup_is_completed_the_next_day(desk):
     rollups_refresh(now=NOW)
     tomorrow = NOW + timedelta(days=1)
-    late = _today_outcome(desk, datetime(2025, 3, 10, 23, 30, tzinfo=UTC))
+    _today_outcome(desk, datetime(2025, 3, 10, 23, 30, tzinfo=UTC))
     rollups_refresh(now=tomorrow)
     march_10 = RolledUpDay.objects.get(day=date(2025, 3, 10))
     assert march_10.complete
@@ -170,7 +170,6 @@ def test_yesterdays_partial_rollup_is_completed_the_next_day(desk):
     rolled = sla_summary(period=day, filters=Filters(), now=tomorrow)
     live = sla_summary(period=day, filters=Filters(), now=tomorrow, use_rollups=False)
     assert rolled == live
-    assert late.fulfilled_at.date() == march_10.day
 
 
 def test_just_after_midnight_today_has_an_empty_rollup_and_is_read_live(desk):
