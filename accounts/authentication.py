@@ -8,7 +8,6 @@ and within TOKEN_CACHE_SECONDS (10 s) in every other process. Changes made witho
 save (QuerySet.update, SQL) rely on that expiry alone.
 """
 
-import copy
 import threading
 import time
 
@@ -64,6 +63,15 @@ def _load(key_hash: str, now: float) -> ApiToken | None:
     return token
 
 
+def _copy(instance):
+    """copy.copy of a model instance, without its detour through pickling (which looks the
+    model up in the app registry, a third of an authentication). Django's own
+    __getstate__ copies the instance's state and its cache of related objects."""
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__.update(instance.__getstate__())
+    return clone
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer <token>`; request.auth is the ApiToken (scopes live there)."""
 
@@ -91,8 +99,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token.last_used_at = moment
         # Each request gets its own copies: whatever a request sets on request.user or
         # request.auth must not leak into the next one.
-        user = copy.copy(token.user)
-        token = copy.copy(token)
+        user = _copy(token.user)
+        token = _copy(token)
         token.user = user
         return user, token
 

@@ -27,6 +27,13 @@ def enqueue_recompute(ticket_id: int) -> None:
     broker is down this raises; the subscriber list logs it, and the ticket, marked stale
     in its own transaction, is recomputed by the next drain or the reconciliation."""
     from . import stale_drain
+
+    stale_drain.wake(_queue_drain)
+
+
+def _queue_drain() -> None:
+    # Looked up only when a wake-up is sent: resolving the Celery task (a proxy) costs
+    # more than the wake-up check itself, on every ticket change.
     from .tasks import sla_drain_task
 
-    stale_drain.wake(sla_drain_task.delay)
+    sla_drain_task.delay()

@@ -15,15 +15,14 @@ def zone_for(user) -> ZoneInfo:
 
 
 class UserTimeZoneMiddleware:
-    """Activate the user's zone for HTML pages. The API is left in UTC: the same request
-    must answer the same bytes whoever sends it (DESIGN §3: timestamps are UTC)."""
+    """Activate the user's zone for HTML pages (settings.PAGE_MIDDLEWARE: never run for
+    the API, which stays in UTC: the same request must answer the same bytes whoever sends
+    it, DESIGN §3)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
-            return self.get_response(request)
         timezone.activate(zone_for(request.user))
         try:
             return self.get_response(request)

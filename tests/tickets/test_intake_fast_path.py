@@ -2,6 +2,7 @@
 queue, upserts in one statement, the response stored with the ticket. Each test checks
 what a client or the database would show."""
 
+import json
 import threading
 import uuid
 from datetime import timedelta
@@ -317,3 +318,25 @@ def test_an_engineer_opens_in_an_engineering_default_queue(api_client):
         HTTP_AUTHORIZATION=f"Bearer {make_token(UserFactory(role=Role.ENGINEER))}"
     )
     assert create(api_client).json()["queue"] == "eng"
+
+
+@pytest.mark.parametrize("field", ["subject", "description"])
+def test_a_lone_surrogate_is_400_naming_it_and_nothing_is_stored(agent_client, field):
+    # JSON can carry "\ud800"; PostgreSQL cannot store it.
+    raw = json.dumps({**BODY, field: "Payout \ud800 delayed"})
+    response = agent_client.post("/api/v1/tickets", raw, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"][field] == [
+        "Surrogate characters are not allowed: U+D800."
+    ]
+    assert not Ticket.objects.exists()
+
+
+def test_a_description_at_its_limit_is_stored_whole(agent_client):
+    description = "é" * 100_000
+    response = create(agent_client, {**BODY, "description": description})
+    assert response.status_code == 201
+    assert Ticket.objects.get().description == description
+    too_long = create(agent_client, {**BODY, "description": description + "x"})
+    assert too_long.status_code == 400
+    assert Ticket.objects.count() == 1
