@@ -64,8 +64,8 @@ def _load(key_hash: str, now: float) -> ApiToken | None:
 
 
 def _copy(instance):
-    """copy.copy of a model instance, without its detour through pickling (which looks the
-    model up in the app registry, a third of an authentication). Django's own
+    """copy.copy of a model instance without its detour through pickling (copy.copy goes
+    through __reduce_ex__ and looks the model up in the app registry). Django's own
     __getstate__ copies the instance's state and its cache of related objects."""
     clone = instance.__class__.__new__(instance.__class__)
     clone.__dict__.update(instance.__getstate__())
