@@ -33,12 +33,15 @@ LINK_MINUTES = 15
 # too few to flood an inbox or walk a list of addresses.
 PER_ADDRESS_PER_HOUR = 5
 PER_IP_PER_HOUR = 30
+# Replies per requester in a clock hour: far above a customer's conversation, low enough
+# that a script or a stuck browser cannot bury a ticket (and its agent) in messages.
+REPLIES_PER_HOUR = 30
 
 
-def _over_limit(key: str, limit: int) -> bool:
+def _over_limit(key: str, limit: int, *, what: str = "portal sign-in rate limit") -> bool:
     window = int(timezone.now().timestamp() // 3600)
     answered, count = guarded(
-        what="portal sign-in rate limit",
+        what=what,
         operation=lambda: count_in_window(cache=cache, key=f"{key}:{window}", timeout=3700),
     )
     return answered and count > limit
@@ -49,6 +52,19 @@ def sign_in_rate_limited(*, email: str, ip: str) -> bool:
     by_address = _over_limit(f"portal-signin:a:{hash_token(email.lower())}", PER_ADDRESS_PER_HOUR)
     by_ip = _over_limit(f"portal-signin:ip:{ip}", PER_IP_PER_HOUR)
     return by_address or by_ip
+
+
+def reply_rate_limited(*, requester_id: int) -> bool:
+    """Counts one reply from the portal; True when the requester is over REPLIES_PER_HOUR
+    (the reply must then not be stored). Unenforced, and logged, while Redis is down."""
+    return _over_limit(
+        f"portal-reply:r:{requester_id}", REPLIES_PER_HOUR, what="portal reply rate limit"
+    )
+
+
+def seconds_to_next_window() -> int:
+    """Until the clock hour that these limits count in ends (for Retry-After)."""
+    return 3600 - int(timezone.now().timestamp()) % 3600
 
 
 def sign_in_request(*, email: str) -> None:

@@ -133,6 +133,7 @@ def ticket_detail(request, pk: int):
         if live is not None:
             return redirect("csat:portal-ticket", pk=live.pk)
     form = ReplyForm()
+    limited = False
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -144,7 +145,15 @@ def ticket_detail(request, pk: int):
                     messages.success(request, "Thank you: the request is marked as solved.")
                 return redirect("csat:portal-ticket", pk=ticket.pk)
             form = ReplyForm(request.POST)
-            if form.is_valid():
+            if form.is_valid() and services.reply_rate_limited(requester_id=requester.pk):
+                # The text stays in the form: nothing the customer typed is lost.
+                form.add_error(
+                    None,
+                    "You have sent many replies in the last hour. Please wait a few minutes "
+                    "and send this one again.",
+                )
+                limited = True
+            elif form.is_valid():
                 ticket_add_message(
                     ticket_id=ticket.pk,
                     actor=None,
@@ -158,7 +167,7 @@ def ticket_detail(request, pk: int):
         except ApplicationError as error:
             form.add_error(None, error.message)
         ticket.refresh_from_db()
-    return render(
+    response = render(
         request,
         "portal/detail.html",
         {
@@ -173,8 +182,11 @@ def ticket_detail(request, pk: int):
             "solved": ticket.status in (Status.SOLVED, Status.CLOSED),
             "status_label": _STATUS_FOR_CUSTOMERS.get(ticket.status, ticket.status),
         },
-        status=400 if form.errors else 200,
+        status=429 if limited else 400 if form.errors else 200,
     )
+    if limited:
+        response["Retry-After"] = str(services.seconds_to_next_window())
+    return response
 
 
 # What the customer reads: the desk's internal states are not their concern.

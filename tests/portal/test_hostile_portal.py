@@ -439,3 +439,37 @@ def test_personal_and_token_pages_are_never_cached_and_leak_no_referrer(desk, tw
         # `Origin: null`, which CSRF protection refuses (the browser journey checks that).
         assert pages[name]["Referrer-Policy"] == "strict-origin", name
     assert pages["list"]["Referrer-Policy"] == "same-origin"
+
+
+def test_replies_past_the_hourly_limit_are_429_kept_in_the_form_and_not_stored(desk, monkeypatch):
+    monkeypatch.setattr(portal, "REPLIES_PER_HOUR", 3)
+    mine = desk["mine"]
+    url = f"/help/tickets/{mine.pk}/"
+    before = Message.objects.filter(ticket=mine).count()
+    # Early in a clock hour still to come (after the desk's tickets were written).
+    start = (timezone.now() + timedelta(hours=1)).replace(minute=1, second=0, microsecond=0)
+    with time_machine.travel(start, tick=False) as clock:
+        client = _signed_in()
+        for n in range(3):
+            assert client.post(url, {"action": "reply", "body": f"reply {n}"}).status_code == 302
+
+        refused = client.post(url, {"action": "reply", "body": "one too many"})
+
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "3540"  # the hour began 60 s ago
+        page = refused.content.decode()
+        assert "many replies in the last hour" in page
+        assert "one too many" in page  # still in the text box, to send again later
+        assert Message.objects.filter(ticket=mine).count() == before + 3
+        assert not Message.objects.filter(ticket=mine, body="one too many").exists()
+        # Another requester is not held back by this one.
+        assert (
+            _signed_in("sam@other.test")
+            .post(f"/help/tickets/{desk['other'].pk}/", {"action": "reply", "body": "hi"})
+            .status_code
+            == 302
+        )
+
+        clock.shift(timedelta(hours=1))
+        assert client.post(url, {"action": "reply", "body": "one too many"}).status_code == 302
+    assert Message.objects.filter(ticket=mine, body="one too many").count() == 1
