@@ -69,3 +69,17 @@ def test_parallel_guesses_get_no_more_tries_than_the_lock_out_allows(live_server
         statuses = list(pool.map(guess, range(2 * THREADS)))
     assert statuses.count(200) == 5  # passwords actually checked
     assert statuses.count(429) == 2 * THREADS - 5
+
+
+def test_the_count_survives_redis_forgetting_its_scripts():
+    from django.core.cache import cache
+
+    from accounts.throttling import _count_script, count_in_window
+
+    script = _count_script(cache)
+    if script is None:
+        pytest.skip("the cache is not Redis")
+    assert count_in_window(cache=cache, key="flush-test", timeout=60) == 1
+    script.registered_client.script_flush()  # as after a Redis restart
+    assert count_in_window(cache=cache, key="flush-test", timeout=60) == 2
+    assert 0 < script.registered_client.ttl(cache.make_and_validate_key("flush-test")) <= 60
