@@ -152,8 +152,13 @@ def exception_handler(exc, context):
     return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
+def is_api(request) -> bool:
+    """Whether the request is for the API (JSON errors, no page-only middleware)."""
+    return request.path_info.startswith("/api/")
+
+
 def _api_or(request, status_code: int, message: str, code: str, fallback):
-    if request.path.startswith("/api/"):
+    if is_api(request):
         return JsonResponse(error_body(status_code, message, code=code), status=status_code)
     return fallback
 
@@ -170,7 +175,7 @@ def handler400(request, exception=None):
     """Django's own 400s (RequestDataTooBig outside a DRF view, too many fields, a bad Host)."""
     from django.views.defaults import bad_request
 
-    if request.path.startswith("/api/"):
+    if is_api(request):
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse(too_large_body(), status=413)
         return JsonResponse(error_body(400, "Bad request.", code="bad_request"), status=400)

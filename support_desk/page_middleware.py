@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-API_PREFIX = "/api/"
+from .api_errors import is_api
+
 _HOOKS = ("process_view", "process_exception", "process_template_response")
 
 
@@ -35,6 +36,6 @@ class PageMiddleware:
         self.pages = handler
 
     def __call__(self, request):
-        if request.path_info.startswith(API_PREFIX):
+        if is_api(request):
             return self.view(request)
         return self.pages(request)

@@ -12,7 +12,7 @@ otherwise the view would silently read one of the values.
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
-from .api_errors import error_body
+from .api_errors import error_body, is_api
 
 DEFAULT_MAX_URL_BYTES = 8000
 DEFAULT_MAX_HEADER_BYTES = 8190
@@ -70,7 +70,7 @@ def _problem(request) -> tuple | None:
     for key, values in request.GET.lists():
         if "\x00" in key or any("\x00" in value for value in values):
             return 400, "null_character", "May not contain NUL (%00).", key
-    if request.path_info.startswith("/api/"):
+    if is_api(request):
         repeatable = REPEATABLE_QUERY_PARAMS.get(request.path_info.rstrip("/"), set())
         for key, values in request.GET.lists():
             if len(values) > 1 and key not in repeatable:
@@ -87,7 +87,7 @@ class RequestLimitsMiddleware:
         if problem is None:
             return self.get_response(request)
         status, code, message, param = (*problem, None)[:4]
-        if request.path_info.startswith("/api/"):
+        if is_api(request):
             body = error_body(
                 status,
                 f"{param}: {message}" if param else message,

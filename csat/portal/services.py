@@ -36,13 +36,16 @@ PER_IP_PER_HOUR = 30
 # Replies per requester in a clock hour: far above a customer's conversation, low enough
 # that a script or a stuck browser cannot bury a ticket (and its agent) in messages.
 REPLIES_PER_HOUR = 30
+WINDOW_SECONDS = 3600  # the limits count per clock hour
 
 
 def _over_limit(key: str, limit: int, *, what: str = "portal sign-in rate limit") -> bool:
-    window = int(timezone.now().timestamp() // 3600)
+    window = int(timezone.now().timestamp() // WINDOW_SECONDS)
     answered, count = guarded(
         what=what,
-        operation=lambda: count_in_window(cache=cache, key=f"{key}:{window}", timeout=3700),
+        operation=lambda: count_in_window(
+            cache=cache, key=f"{key}:{window}", timeout=WINDOW_SECONDS + 100
+        ),
     )
     return answered and count > limit
 
@@ -64,7 +67,7 @@ def reply_rate_limited(*, requester_id: int) -> bool:
 
 def seconds_to_next_window() -> int:
     """Until the clock hour that these limits count in ends (for Retry-After)."""
-    return 3600 - int(timezone.now().timestamp()) % 3600
+    return WINDOW_SECONDS - int(timezone.now().timestamp()) % WINDOW_SECONDS
 
 
 def sign_in_request(*, email: str) -> None:
